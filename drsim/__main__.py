@@ -1,0 +1,3 @@
+from drsim.cli import main
+
+main()
