@@ -94,20 +94,21 @@ class QueueRun:
         env.process(self._source())
 
     def _source(self):
-        env, params = self.env, self.scenario.queue
+        env, interarrival = self.env, self.scenario.queue.mean_interarrival
+        draw = self._arrivals.exponential
         while True:
-            yield env.timeout(self._arrivals.exponential(params.mean_interarrival))
+            yield env.timeout(draw(interarrival))
             self.arrived += 1
             env.process(self._customer(self.arrived))
 
     def _customer(self, number: int):
-        env = self.env
+        env, params = self.env, self.scenario.queue
         arrived = env.now
         with self.servers.request(entity=f"customer-{number}" if self._traced else "") as req:
             yield req
-            if arrived >= self.scenario.queue.warmup:
+            if arrived >= params.warmup:
                 self.waits.observe(env.now - arrived)
-            yield env.timeout(self._service.exponential(self.scenario.queue.mean_service))
+            yield env.timeout(self._service.exponential(params.mean_service))
 
     def kpis(self) -> Mapping[str, float]:
         params = self.scenario.queue

@@ -35,7 +35,6 @@ class LevelMonitor:
     def record(self, value: float) -> None:
         """Set the level to ``value`` from now on."""
         now = self._env.now
-        value = float(value)
         if value > self.peak:
             self.peak = value
         if now == self._times[-1]:
@@ -108,7 +107,7 @@ class TallyMonitor:
         self._values: list[float] = []
 
     def observe(self, value: float) -> None:
-        self._values.append(float(value))
+        self._values.append(value)
 
     @property
     def count(self) -> int:

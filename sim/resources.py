@@ -44,7 +44,8 @@ class _Timed:
     def _stamp(self, resource: Any, entity: str, quantity: float = float("nan")) -> None:
         self.requested_at = resource._env.now
         self.entity = entity
-        resource._log("request", self, quantity)
+        if resource.trace.enabled:
+            resource._log("request", self, quantity)
 
     def cancel(self) -> None:
         pending = not self.triggered  # type: ignore[attr-defined]
@@ -108,7 +109,8 @@ class _Monitoring:
     """Shared bookkeeping: queue-length monitor, wait tally, trace hooks.
 
     Subclasses call :meth:`_init_monitoring` after SimPy's ``__init__`` and implement
-    :meth:`_record_levels`.
+    :meth:`_waiting`. Levels are recorded only where they change (a request queued, served,
+    released or cancelled), not on every SimPy trigger, to keep the hot path short.
     """
 
     name: str
@@ -121,16 +123,14 @@ class _Monitoring:
         self.queue_length = LevelMonitor(self._env, f"{name}.queue")
         self.waits = TallyMonitor(f"{name}.wait")
 
-    def _record_levels(self) -> None:
+    def _waiting(self) -> int:
+        """Number of requests waiting to be served."""
         raise NotImplementedError
 
-    def _trigger_put(self, get_event: Any) -> None:
-        super()._trigger_put(get_event)  # type: ignore[misc]
-        self._record_levels()
-
-    def _trigger_get(self, put_event: Any) -> None:
-        super()._trigger_get(put_event)  # type: ignore[misc]
-        self._record_levels()
+    def _enqueued(self, event: Any) -> Any:
+        if not event.triggered:
+            self.queue_length.record(self._waiting())
+        return event
 
     def _log(self, kind: str, event: Any, quantity: float) -> None:
         if self.trace.enabled:
@@ -138,10 +138,11 @@ class _Monitoring:
 
     def _served(self, kind: str, event: Any, quantity: float) -> None:
         self.waits.observe(self._env.now - event.requested_at)
-        self._log(kind, event, quantity)
+        if self.trace.enabled:
+            self._log(kind, event, quantity)
 
     def _cancelled(self, event: Any) -> None:
-        self._record_levels()
+        self.queue_length.record(self._waiting())
         self._log("cancel", event, float("nan"))
 
 
@@ -156,20 +157,23 @@ class _MonitoredResourceBase(_Monitoring):
         self._init_monitoring(name, trace)
         self.in_use = LevelMonitor(self._env, f"{name}.in_use")
 
-    def _record_levels(self) -> None:
-        self.queue_length.record(len(self.put_queue))
-        self.in_use.record(len(self.users))
+    def _waiting(self) -> int:
+        return len(self.put_queue)
 
     def _do_put(self, event: Any) -> Any:
         result = super()._do_put(event)  # type: ignore[misc]
         if event.triggered:
+            # SimPy removes a granted request from put_queue only after _do_put returns.
+            self.queue_length.record(len(self.put_queue) - 1)
+            self.in_use.record(len(self.users))
             self._served("grant", event, len(self.users))
         return result
 
     def _do_get(self, event: Release) -> Any:
         was_user = event.request in self.users
         result = super()._do_get(event)  # type: ignore[misc]
-        if was_user and self.trace.enabled:
+        if was_user:
+            self.in_use.record(len(self.users))
             self._log("release", event.request, len(self.users))
         return result
 
@@ -204,7 +208,7 @@ class MonitoredResource(_MonitoredResourceBase, simpy.Resource):
 
     def request(self, entity: str = "") -> _Request:  # type: ignore[override]
         """Ask for one unit of capacity; use as ``with res.request() as req: yield req``."""
-        return _Request(self, entity)
+        return self._enqueued(_Request(self, entity))
 
 
 class MonitoredPriorityResource(_MonitoredResourceBase, simpy.PriorityResource):
@@ -222,7 +226,7 @@ class MonitoredPriorityResource(_MonitoredResourceBase, simpy.PriorityResource):
 
     def request(self, priority: int = 0, entity: str = "") -> _PriorityRequest:  # type: ignore[override]
         """Ask for one unit with ``priority`` (lower is more urgent)."""
-        return _PriorityRequest(self, priority, entity)
+        return self._enqueued(_PriorityRequest(self, priority, entity))
 
 
 class MonitoredContainer(_Monitoring, simpy.Container):
@@ -238,9 +242,8 @@ class MonitoredContainer(_Monitoring, simpy.Container):
         self.stock = LevelMonitor(env, f"{name}.level", init)
         self.put_waits = TallyMonitor(f"{name}.put_wait")
 
-    def _record_levels(self) -> None:
-        self.queue_length.record(len(self.get_queue))
-        self.stock.record(self._level)
+    def _waiting(self) -> int:
+        return len(self.get_queue)
 
     def put(self, amount: float, entity: str = "") -> _ContainerPut:  # type: ignore[override]
         """Add ``amount``; waits while the container is full."""
@@ -248,11 +251,12 @@ class MonitoredContainer(_Monitoring, simpy.Container):
 
     def get(self, amount: float, entity: str = "") -> _ContainerGet:  # type: ignore[override]
         """Withdraw ``amount``; waits (first come, first served) until it is available."""
-        return _ContainerGet(self, amount, entity)
+        return self._enqueued(_ContainerGet(self, amount, entity))
 
     def _do_put(self, event: Any) -> Any:
         result = super()._do_put(event)
         if event.triggered:
+            self.stock.record(self._level)
             self.put_waits.observe(self._env.now - event.requested_at)
             self._log("put", event, event.amount)
         return result
@@ -260,6 +264,9 @@ class MonitoredContainer(_Monitoring, simpy.Container):
     def _do_get(self, event: Any) -> Any:
         result = super()._do_get(event)
         if event.triggered:
+            # SimPy removes a served request from get_queue only after _do_get returns.
+            self.stock.record(self._level)
+            self.queue_length.record(len(self.get_queue) - 1)
             self._served("get", event, event.amount)
         return result
 
@@ -286,7 +293,7 @@ class PriorityContainer(MonitoredContainer):
         self, amount: float, priority: float = 0, entity: str = ""
     ) -> _PriorityContainerGet:
         """Withdraw ``amount`` with ``priority`` (lower is more urgent)."""
-        return _PriorityContainerGet(self, amount, priority, entity)
+        return self._enqueued(_PriorityContainerGet(self, amount, priority, entity))
 
     def _do_get(self, event: Any) -> Any:
         result = super()._do_get(event)
@@ -305,24 +312,26 @@ class MonitoredStore(_Monitoring, simpy.Store):
         self._init_monitoring(name, trace)
         self.size = LevelMonitor(env, f"{name}.items")
 
-    def _record_levels(self) -> None:
-        self.queue_length.record(len(self.get_queue))
-        self.size.record(len(self.items))
+    def _waiting(self) -> int:
+        return len(self.get_queue)
 
     def put(self, item: Any, entity: str = "") -> _StorePut:  # type: ignore[override]
         return _StorePut(self, item, entity)
 
     def get(self, entity: str = "") -> _StoreGet:  # type: ignore[override]
-        return _StoreGet(self, entity)
+        return self._enqueued(_StoreGet(self, entity))
 
     def _do_put(self, event: Any) -> Any:
         result = super()._do_put(event)
         if event.triggered:
+            self.size.record(len(self.items))
             self._log("put", event, len(self.items))
         return result
 
     def _do_get(self, event: Any) -> Any:
         result = super()._do_get(event)
         if event.triggered:
+            self.size.record(len(self.items))
+            self.queue_length.record(len(self.get_queue) - 1)
             self._served("get", event, len(self.items))
         return result
