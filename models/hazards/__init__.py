@@ -1,0 +1,1 @@
+"""Hazard generators and importers: flood depth/velocity fields (and, later, chemical plumes)."""
