@@ -160,7 +160,11 @@ def run(
             "wall_time_s": wall,
             **provenance(),
         }
-        written = write_run(out, results, manifest)
+        try:
+            written = write_run(out, results, manifest)
+        except OSError as exc:  # e.g. a parent of --out is a file, or no permission
+            typer.echo(f"error: --out {out}: cannot write there ({exc.strerror or exc})", err=True)
+            raise typer.Exit(USAGE_ERROR) from None
         stdout.print(f"outputs in {out}/: " + ", ".join(p.name for p in written))
 
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -16,6 +17,7 @@ from models.catalog import MODELS
 from models.scenario import ScenarioBase
 from sim.config import (
     ConfigError,
+    Problem,
     apply_overrides,
     locate_line,
     parse_override,
@@ -43,7 +45,11 @@ def resolve_source(source: str | Path) -> Path:
     """A scenario file path: ``source`` itself if it looks like a path, else a bundled name."""
     text = str(source)
     path = Path(text)
-    if path.exists() or path.suffix == ".toml" or "/" in text or "\\" in text:
+    try:
+        exists = path.exists()
+    except (OSError, ValueError):  # e.g. a name too long for the file system: not a bundled name
+        exists = True
+    if exists or path.suffix == ".toml" or "/" in text or "\\" in text:
         return path
     if text in bundled_names():
         return bundled_path(text)
@@ -77,11 +83,23 @@ def load_scenario(
     path = resolve_source(source)
     data, text = read_toml(path)
     items = _overrides(overrides)
+    via_set = f"{path} (--set)"
     if any(p.split(".")[0] == "model" for p, _ in items):
-        raise ConfigError.single("--set", "model", "the model of a scenario cannot be overridden")
+        raise ConfigError.single(via_set, "model", "the model of a scenario cannot be overridden")
     cls = _scenario_class(data, str(path), text)
-    data = apply_overrides(data, items, cls)
-    return validate(cls, data, str(path), text)
+    data = apply_overrides(data, items, cls, source=via_set)
+    try:
+        return validate(cls, data, str(path), text)
+    except ConfigError as exc:
+        raise ConfigError([_blame_override(p, items, via_set) for p in exc.problems]) from None
+
+
+def _blame_override(problem: Problem, items: list[tuple[str, Any]], via_set: str) -> Problem:
+    """A problem in a value set by an override points at ``--set``, not at a line of the file."""
+    field = re.sub(r"\[(\d+)\]", r".\1", problem.path)
+    if any(field == path or field.startswith(path + ".") for path, _ in items):
+        return Problem(via_set, problem.path, problem.message)
+    return problem
 
 
 def with_overrides(

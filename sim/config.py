@@ -63,7 +63,9 @@ class Problem:
     def __str__(self) -> str:
         where = self.source + (f":{self.line}" if self.line else "")
         field = f" {self.path}:" if self.path else ""
-        return f"{where}:{field} {self.message}"
+        text = f"{where}:{field} {self.message}"
+        # Keys, paths and names come from the user and may hold line breaks: keep one line.
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class ConfigError(Exception):
@@ -107,16 +109,37 @@ def read_toml(path: str | Path) -> tuple[dict[str, Any], str]:
     return parse_toml(text, source), text
 
 
+_MAX_DEPTH = 64  # deeper nesting would overflow the stack of the parser, deepcopy or repr
+_TOO_DEEP = f"tables or arrays nested more than {_MAX_DEPTH} levels deep"
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            return True
+        children = node.values() if isinstance(node, dict) else node if isinstance(
+            node, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def parse_toml(text: str, source: str) -> dict[str, Any]:
     """Parse TOML text; a syntax error becomes a ConfigError naming its line."""
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _TOML_LINE.search(message)
         line = int(match.group(1)) if match else None
         message = _TOML_LINE.sub("", message).strip()
         raise ConfigError.single(source, "", f"malformed TOML: {message}", line) from None
+    except RecursionError:
+        raise ConfigError.single(source, "", _TOO_DEEP) from None
+    if _too_deep(data):
+        raise ConfigError.single(source, "", _TOO_DEEP)
+    return data
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -233,13 +256,17 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    except RecursionError:
+        raise ConfigError.single("--set", path, _TOO_DEEP) from None
+    if _too_deep(value):
+        raise ConfigError.single("--set", path, _TOO_DEEP)
     return path, value
 
 
 def _split_path(path: str, source: str) -> list[str | int]:
     parts: list[str | int] = []
     for segment in path.split("."):
-        if not _SEGMENT.match(segment):
+        if not _SEGMENT.fullmatch(segment):
             raise ConfigError.single(source, path, f"bad path segment {segment!r}")
         parts.append(int(segment) if segment.isdigit() else segment)
     return parts

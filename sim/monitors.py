@@ -23,7 +23,7 @@ class LevelMonitor:
     zero time); :attr:`peak` still sees every recorded value.
     """
 
-    __slots__ = ("_env", "name", "_times", "_values", "peak")
+    __slots__ = ("_env", "name", "_times", "_values", "peak", "_initial")
 
     def __init__(self, env: simpy.Environment, name: str = "", initial: float = 0.0) -> None:
         self._env = env
@@ -31,6 +31,7 @@ class LevelMonitor:
         self._times: list[float] = [env.now]
         self._values: list[float] = [float(initial)]
         self.peak: float = float(initial)
+        self._initial = float(initial)  # kept: a change at the start instant overwrites it
 
     def record(self, value: float) -> None:
         """Set the level to ``value`` from now on."""
@@ -91,7 +92,7 @@ class LevelMonitor:
         """
         times, values = self.arrays()
         idx = np.searchsorted(times, np.asarray(grid, dtype=float), side="right") - 1
-        return values[np.clip(idx, 0, None)]
+        return np.where(idx >= 0, values[np.clip(idx, 0, None)], self._initial)
 
     def __repr__(self) -> str:
         return f"LevelMonitor({self.name!r}, current={self.current}, changes={len(self._times)})"
@@ -106,8 +107,12 @@ class TallyMonitor:
         self.name = name
         self._values: list[float] = []
 
-    def observe(self, value: float) -> None:
-        self._values.append(value)
+    def observe(self, value: float, count: int = 1) -> None:
+        """Record ``value`` (``count`` times, e.g. once per person of a group)."""
+        if count == 1:
+            self._values.append(value)
+        elif count > 1:
+            self._values.extend([value] * count)
 
     @property
     def count(self) -> int:

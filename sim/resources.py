@@ -17,6 +17,7 @@ import itertools
 from typing import Any
 
 import simpy
+from simpy.resources.base import Put
 from simpy.resources.container import ContainerGet, ContainerPut
 from simpy.resources.resource import PriorityRequest, Release, Request, SortedQueue
 from simpy.resources.store import StoreGet, StorePut
@@ -144,6 +145,12 @@ class _Monitoring:
     def _cancelled(self, event: Any) -> None:
         self.queue_length.record(self._waiting())
         self._log("cancel", event, float("nan"))
+        # The cancelled request may have been holding back those queued behind it (a FIFO head,
+        # or the strict-priority head of a PriorityContainer): serve any that can go now.
+        if isinstance(event, Put):
+            self._trigger_put(None)  # type: ignore[attr-defined]
+        else:
+            self._trigger_get(None)  # type: ignore[attr-defined]
 
 
 class _MonitoredResourceBase(_Monitoring):

@@ -84,8 +84,14 @@ def report_grid(until: float, step: float | None = None) -> np.ndarray:
     step = until / 100 if step is None else float(step)
     if step <= 0:
         raise ValueError(f"report step must be > 0 minutes, got {step}")
-    grid = np.arange(0.0, until + step * 1e-9, step)
-    return grid if grid[-1] >= until else np.append(grid, until)
+    # Count whole steps with a tolerance and snap the last one onto ``until``: a float ``arange``
+    # can end a hair past ``until`` or add a near-duplicate point just before it.
+    steps = int(until / step + 1e-9)
+    grid = np.arange(steps + 1) * step
+    if until - grid[-1] > step * 1e-9:
+        return np.append(grid, until)
+    grid[-1] = until
+    return grid
 
 
 def resolve_root_seed(root_seed: int | None) -> int:
