@@ -12,6 +12,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
+from models.flood import FloodScenario, build_flood
 from models.queueing import QueueScenario, build_queue
 from models.scenario import ScenarioBase
 from sim.runner import Replication, ReplicationContext
@@ -27,6 +28,9 @@ class ModelEntry:
 
 
 MODELS: dict[str, ModelEntry] = {
+    "flood": ModelEntry(FloodScenario, build_flood,
+                        "City-scale flood: hazard, warnings, evacuation, shelters, rescue, "
+                        "life loss"),
     "queue": ModelEntry(QueueScenario, build_queue,
                         "Reference M/M/c queue (engine validation against Erlang C)"),
 }

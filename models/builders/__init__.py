@@ -1,0 +1,1 @@
+"""Builders that generate bundled scenario files from source data (run by hand, tested for sync)."""

@@ -1,0 +1,509 @@
+"""The flood response model: hazard, warnings, evacuation, shelters, rescue and life loss.
+
+One replication, in order of events (details in docs/models/flood.md):
+
+1. The hazard field (:mod:`models.hazards.flood`) gives each zone's depth and velocity over time,
+   when its threat can be identified, when water arrives and when it peaks.
+2. Warnings (:mod:`models.warnings`) turn identification into per-zone alert and action curves;
+   people are drawn into integer cohorts by zone, group and time bin
+   (:func:`models.population.sample_cohorts`).
+3. At each bin time a zone's newly alerted people become *warned*; those who begin to act go to a
+   vertical refuge or leave for a public shelter or self-arranged accommodation
+   (:mod:`models.evacuation`, :mod:`models.shelters`).
+4. When water arrives in a zone, everyone still there (at home, warned, in a refuge, or still
+   leaving) is caught; if the zone's water will be deep enough to cut people off they become
+   *trapped* and call for rescue (:mod:`models.rescue`).
+5. At the zone's peak, people still in the water face the lethality of their hazard rating
+   (:mod:`models.lifeloss`); deaths are drawn from the replication's stream, the expected value
+   is recorded too.
+
+Every person is in exactly one state at every time (:class:`models.population.Ledger`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from models.evacuation import EvacuationSection, RoadNetwork, RoadsSection
+from models.geo import haversine_km
+from models.hazards.flood import FloodHazardSection, check_references, flood_hazard
+from models.lifeloss import (
+    LifeLossSection,
+    hazard_class,
+    hazard_rating,
+    lethality,
+    lethality_in_building,
+)
+from models.population import VULNERABLE, Ledger, State, group_counts, sample_cohorts
+from models.rescue import RescueRequest, RescueSection, RescueService
+from models.scenario import ScenarioBase
+from models.shelters import Shelters, ShelterSpec
+from models.warnings import WarningsSection, is_daytime, simulate_warnings
+from models.zones import Zone
+from sim.monitors import LevelMonitor
+from sim.runner import ReplicationContext
+from sim.units import Duration
+
+__all__ = ["FloodScenario", "FloodRun", "build_flood"]
+
+REGION_MARGIN_KM = 50.0  # shelters and team bases must lie this close to some zone centre
+
+
+class FloodScenario(ScenarioBase):
+    """A flood scenario: zones, hazard, warnings, evacuation, roads, shelters, rescue."""
+
+    model: Literal["flood"]
+    start_hour: float = Field(default=2.0, ge=0, lt=24,
+                              description="Clock hour at time zero (day/night reach, population).")
+    cohort_step: Duration = Field(default=15.0, gt=0,
+                                  description="Width of the alert/action time bins of cohorts.")
+    arrival_depth_m: float = Field(default=0.1, gt=0,
+                                   description="Depth at which water counts as arrived.")
+    warning_area_margin_m: float | None = Field(
+        default=1.0, description="Warnings go to zones whose ground lies less than this height "
+        "above their gauge's peak stage (the forecast flood area, levees ignored since they may "
+        "fail; forecast assumed right); None: every zone on a gauge that reaches its warning "
+        "stage. Imported hazard fields: zones that get any water.")
+    zones: list[Zone] = Field(min_length=1)
+    hazard: FloodHazardSection
+    warnings: WarningsSection
+    evacuation: EvacuationSection = EvacuationSection()
+    roads: RoadsSection | None = None
+    shelters: list[ShelterSpec] = Field(default_factory=list)
+    rescue: RescueSection = RescueSection()
+    lifeloss: LifeLossSection = LifeLossSection()
+
+    @model_validator(mode="after")
+    def _references(self) -> FloodScenario:
+        ids = [z.id for z in self.zones]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"zones: duplicate zone ids {duplicates}")
+        problems = [f"{path}: {message}" for path, message in
+                    check_references(self.hazard, self.zones)]
+        known = set(ids)
+        if self.roads is not None:
+            for i, node in enumerate(self.roads.nodes):
+                if node.zone is not None and node.zone not in known:
+                    problems.append(f"roads.nodes[{i}].zone: unknown zone {node.zone!r}")
+            for i, link in enumerate(self.roads.links):
+                if link.zone is not None and link.zone not in known:
+                    problems.append(f"roads.links[{i}].zone: unknown zone {link.zone!r}")
+        lon = np.array([z.lon for z in self.zones])
+        lat = np.array([z.lat for z in self.zones])
+        places = [(f"shelters[{i}]", s.lon, s.lat) for i, s in enumerate(self.shelters)]
+        places += [(f"rescue.teams[{i}]", t.base_lon, t.base_lat)
+                   for i, t in enumerate(self.rescue.teams) if t.mode != "helicopter"]
+        for where, x, y in places:
+            nearest = float(np.min(haversine_km(x, y, lon, lat)))
+            if nearest > REGION_MARGIN_KM:
+                problems.append(f"{where}: lies {nearest:.0f} km from the nearest zone centre; "
+                                f"expected within {REGION_MARGIN_KM:.0f} km of the region")
+        shelter_ids = [s.id for s in self.shelters]
+        if len(set(shelter_ids)) != len(shelter_ids):
+            problems.append("shelters: duplicate shelter ids")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class FloodRun:
+    """One replication of a flood scenario (see the module docstring)."""
+
+    def __init__(self, ctx: ReplicationContext, scenario: FloodScenario) -> None:
+        self.ctx = ctx
+        self.sc = sc = scenario
+        self.env = env = ctx.env
+        self.trace = ctx.trace
+        streams = ctx.streams
+        self.zones = zones = sc.zones
+        self.n_zones = len(zones)
+        horizon = sc.horizon
+
+        self.hazard = flood_hazard(sc.hazard, zones, streams["hazard"], horizon,
+                                   getattr(sc, "_source_dir", None))
+        self.arrival = self.hazard.arrival_times(sc.arrival_depth_m)
+        self.peak_time = self.hazard.peak_time()
+        self.peak_depth = self.hazard.peak_depth()
+        self.peak_velocity = self.hazard.peak_velocity()
+        self.at_risk_zone = np.isfinite(self.arrival) & (self.arrival <= horizon)
+
+        step = sc.cohort_step
+        self.grid = np.arange(0.0, horizon + step, step)
+        self.warned_zone = self._warning_area()
+        identified = np.where(self.warned_zone, self.hazard.identified_at, np.inf)
+        self.warnings = simulate_warnings(sc.warnings, zones, identified,
+                                          self.grid, sc.start_hour, streams["warnings"])
+        daytime = bool(is_daytime(np.array([0.0]), sc.start_hour, sc.warnings)[0])
+        pop_rng = streams["population"]
+        self.people = np.array([group_counts(z, z.population(daytime), pop_rng) for z in zones])
+        pai = sc.warnings.protective_action.cdf(self.grid - self.grid[0],
+                                                self.warnings.pai_scale)
+        self.cohorts = sample_cohorts(self.grid, self.people, self.warnings.alerted, pai,
+                                      sc.warnings.never_act, pop_rng)
+
+        self.ledger = Ledger(env, self.people)
+        self.evac_rng = streams["evacuation"]
+        self.lifeloss_rng = streams["lifeloss"]
+        zone_lon = np.array([z.lon for z in zones])
+        zone_lat = np.array([z.lat for z in zones])
+        self.shelters = Shelters(env, sc.shelters, zone_lon, zone_lat, ctx.trace)
+        first_issue = float(np.min(self.warnings.issued_at)) if self.n_zones else math.inf
+        self.shelters.schedule_opening(first_issue if math.isfinite(first_issue) else 0.0)
+        self.rescue = RescueService(env, sc.rescue, zones, self._rescued, ctx.trace)
+        self.roads = (RoadNetwork(sc.roads, zones, self._depth, sc.evacuation.closure_depth_m)
+                      if sc.roads is not None else None)
+        self._exit_free = np.zeros(self.n_zones)
+        self.trapped_total = np.zeros(3, dtype=np.int64)
+        self.exposed_total = 0
+        self.caught_in_transit = 0
+        self.deaths_expected = 0.0
+        self.rescued_unsheltered = 0
+        for z in range(self.n_zones):
+            env.process(self._zone_timeline(z))
+
+    # --- hazard helpers ----------------------------------------------------------------------
+
+    def _warning_area(self) -> np.ndarray:
+        """Zones the authorities warn: the forecast flood area (see warning_area_margin_m)."""
+        margin = self.sc.warning_area_margin_m
+        if margin is None:
+            return np.ones(self.n_zones, dtype=bool)
+        stages = self.hazard.gauge_stage
+        if not stages:  # imported field: no river stages, warn where water will come
+            return self.hazard.peak_depth() > 0
+        peak = {gauge: float(np.max(series)) for gauge, series in stages.items()}
+        return np.array([peak[z.gauge] - z.ground_elevation_m > -margin for z in self.zones])
+
+    def _depth(self, zone: int, t: float) -> float:
+        depth, _ = self.hazard.at(t)
+        return float(depth[zone])
+
+    def _danger(self, zone: int, debris: float) -> int:
+        hr = hazard_rating(self.peak_depth[zone], self.peak_velocity[zone], debris)
+        return int(hazard_class(hr))
+
+    # --- per-zone timeline -------------------------------------------------------------------
+
+    def _zone_timeline(self, z: int):
+        """Alerts and actions bin by bin until water arrives, then the arrival, then the peak."""
+        env, grid, cohorts = self.env, self.grid, self.cohorts
+        arrival = self.arrival[z]
+        alerted, acting = cohorts.alerted[z], cohorts.acting[z]
+        active = np.flatnonzero((alerted.sum(axis=0) + acting.sum(axis=0) > 0) & (grid < arrival))
+        for i in active:
+            if grid[i] > env.now:
+                yield env.timeout(grid[i] - env.now)
+            self.ledger.move(z, State.AT_HOME, State.WARNED, alerted[:, i])
+            if acting[:, i].any():
+                self._act(z, acting[:, i])
+        if not self.at_risk_zone[z]:
+            return
+        yield env.timeout(max(0.0, arrival - env.now))
+        self._water_arrives(z)
+        if self.peak_time[z] <= self.sc.horizon:
+            yield env.timeout(max(0.0, self.peak_time[z] - env.now))
+            self._peak(z)
+
+    def _act(self, z: int, people: np.ndarray) -> None:
+        """People of zone z begin protective action: refuge upstairs, shelter or self-arranged."""
+        zone, evac = self.zones[z], self.sc.evacuation
+        # Acting people come from the warned; people alerted and acting in the same bin were
+        # moved to warned just before.
+        people = np.minimum(people, self.ledger.held(z, State.WARNED))
+        p_vertical = zone.share_multistorey * evac.vertical_refuge
+        p_shelter = (1.0 - p_vertical) * evac.public_shelter
+        split = self.evac_rng.multinomial(
+            people, [p_vertical, p_shelter, max(0.0, 1 - p_vertical - p_shelter)])  # (G, 3)
+        self.ledger.move(z, State.WARNED, State.VERTICAL_REFUGE, split[:, 0])
+        for kind, column in (("shelter", 1), ("self", 2)):
+            leaving = split[:, column]
+            if leaving.any():
+                self.ledger.move(z, State.WARNED, State.IN_TRANSIT, leaving)
+                self._evacuate(z, leaving, kind)
+
+    # --- evacuation --------------------------------------------------------------------------
+
+    def _at(self, t: float, action, *args) -> None:
+        """Call ``action(*args)`` at time ``t`` (a bare timeout with a callback: cheaper than a
+        process, and enough for a one-step action)."""
+        self.env.timeout(max(0.0, t - self.env.now)).callbacks.append(lambda _: action(*args))
+
+    def _evacuate(self, z: int, people: np.ndarray, kind: str) -> None:
+        """Send people of zone z on their way; schedule their arrival or their being caught."""
+        evac, zone = self.sc.evacuation, self.zones[z]
+        plan: list[tuple[int, int]] = []
+        if kind == "shelter":
+            plan, _ = self.shelters.assign(z, int(people.sum()))  # the rest self-arrange
+        vehicles = people.sum() / evac.people_per_vehicle
+        if self.roads is not None:
+            self.env.process(self._evacuate_by_road(z, people, vehicles, plan))
+            return
+        # One exit per zone, a point queue: platoons leave at its capacity, in order.
+        start = max(self.env.now, self._exit_free[z])
+        self._exit_free[z] = start + vehicles / (evac.zone_exit_capacity_vph / 60.0)
+        clear_km = math.sqrt(zone.area_km2) / 2 * evac.detour_factor
+        cleared = self._exit_free[z] + clear_km / evac.speed_kmh * 60.0
+        if self.arrival[z] < cleared:
+            self._at(self.arrival[z], self._caught, z, z, people, plan)
+            return
+        for minutes, state, shelter, part in self._destinations(z, people, plan):
+            t = cleared + minutes
+            if shelter is not None:
+                t = max(t, self.shelters.open_at[shelter])  # wait at the door until it opens
+            self._at(t, self._arrive, z, state, shelter, part)
+
+    def _destinations(self, z: int, people: np.ndarray, plan: list[tuple[int, int]]
+                      ) -> list[tuple[float, State, int | None, np.ndarray]]:
+        """Split a departing group over shelters (reserved places) and self-arranged trips,
+        with the straight-line travel minutes from the zone to each."""
+        evac = self.sc.evacuation
+        parts = _split_people(people, [n for _, n in plan] + [int(people.sum()) - sum(
+            n for _, n in plan)])
+        trips = []
+        for (shelter, _), part in zip(plan, parts, strict=False):
+            km = self.shelters.distance_km[z, shelter] * evac.detour_factor
+            trips.append((km / evac.speed_kmh * 60.0, State.PUBLIC_SHELTER, shelter, part))
+        rest = parts[-1]
+        if rest.sum() > 0:
+            trips.append((evac.self_arranged_km / evac.speed_kmh * 60.0, State.SELF_ARRANGED,
+                          None, rest))
+        return trips
+
+    def _arrive(self, z: int, state: State, shelter: int | None, people: np.ndarray) -> None:
+        self.ledger.move(z, State.IN_TRANSIT, state, people)
+        if shelter is not None:
+            self.shelters.arrive(shelter, int(people.sum()))
+
+    def _evacuate_by_road(self, z: int, people: np.ndarray, vehicles: float,
+                          plan: list[tuple[int, int]]):
+        env, roads = self.env, self.roads
+        assert roads is not None
+        origin = roads.zone_node[z]
+        if plan:
+            shelter = plan[0][0]
+            spec = self.shelters.specs[shelter]
+            targets = [roads.nearest_node(spec.lon, spec.lat)]
+        else:
+            targets = roads.safe_nodes or [roads.nearest_node(self.zones[z].lon,
+                                                               self.zones[z].lat)]
+        node = origin
+        while node not in targets:
+            path = roads.route(node, targets, env.now)
+            if path is None or len(path) < 2:
+                # Cut off: they turn back home and wait (they will be caught if water comes).
+                self._release_plan(plan)
+                self.ledger.move(z, State.IN_TRANSIT, State.WARNED, people)
+                return
+            nxt = path[1]
+            t_out = roads.traverse(node, nxt, env.now, vehicles)
+            flooded = roads.flooded_between(node, nxt, env.now, t_out)
+            if math.isfinite(flooded):
+                yield env.timeout(max(0.0, flooded - env.now))
+                where = roads.link_zone(node, nxt)
+                self._caught(z, where if where is not None else z, people, plan)
+                return
+            yield env.timeout(t_out - env.now)
+            node = nxt
+        for _, state, shelter, group_people in self._destinations(z, people, plan):
+            t = env.now
+            if shelter is not None:
+                t = max(t, self.shelters.open_at[shelter])
+            self._at(t, self._arrive, z, state, shelter, group_people)
+
+    def _release_plan(self, plan: list[tuple[int, int]]) -> None:
+        for shelter, n in plan:
+            self.shelters.reserved[shelter] -= n
+
+    def _caught(self, home: int, where: int, people: np.ndarray,
+                plan: list[tuple[int, int]]) -> None:
+        """Evacuees caught by water in transit: exposed in the open to the water they meet now
+        (hazard rating, in-transit debris factor); survivors take refuge in the nearest building
+        (ground floor) and wait for rescue there."""
+        self._release_plan(plan)
+        n = int(people.sum())
+        self.caught_in_transit += n
+        self.exposed_total += n
+        ll = self.sc.lifeloss
+        depth, velocity = self.hazard.at(self.env.now)
+        hr = hazard_rating(depth[where], velocity[where], ll.in_transit_debris_factor)
+        p = lethality(hr, VULNERABLE, ll) if depth[where] > 0 else np.zeros(3)
+        dead = self.lifeloss_rng.binomial(people, p)
+        self.deaths_expected += float(people @ p)
+        self.ledger.move(home, State.IN_TRANSIT, State.DEAD, dead)
+        survivors = people - dead
+        self.ledger.move(home, State.IN_TRANSIT, State.TRAPPED, survivors)
+        self.trapped_total += survivors
+        self._call_for_rescue(home, where, survivors, np.zeros(3, dtype=np.int64),
+                              self._danger(where, ll.debris_factor), in_vehicle=True)
+
+    # --- water arrives, peak -----------------------------------------------------------------
+
+    def _water_arrives(self, z: int) -> None:
+        zone, ledger = self.zones[z], self.ledger
+        at_home = ledger.held(z, State.AT_HOME) + ledger.held(z, State.WARNED)
+        refuge = ledger.held(z, State.VERTICAL_REFUGE)
+        upstairs = self.evac_rng.binomial(at_home, zone.share_multistorey)
+        upper = upstairs + refuge
+        people = at_home + refuge
+        self.exposed_total += int(people.sum())
+        if self.trace.enabled:
+            self.trace.log(self.env.now, "water_arrives", "", zone.id, float(people.sum()))
+        if self.peak_depth[z] < self.sc.rescue.rescue_depth_m:
+            # Shallow water: people stay where they are; the peak may still harm a few.
+            return
+        for state in (State.AT_HOME, State.WARNED, State.VERTICAL_REFUGE):
+            ledger.move(z, state, State.TRAPPED, ledger.held(z, state))
+        self.trapped_total += people
+        debris = self.sc.lifeloss.debris_factor
+        self._call_for_rescue(z, z, people, upper, self._danger(z, debris), in_vehicle=False)
+
+    def _call_for_rescue(self, home: int, where: int, people: np.ndarray, upper: np.ndarray,
+                         danger: int, in_vehicle: bool) -> None:
+        def call():
+            yield self.env.timeout(self.sc.rescue.call_delay)
+            self.rescue.request(where, people, upper, danger, home=home, in_vehicle=in_vehicle)
+
+        if people.sum() > 0:
+            self.env.process(call())
+
+    def _peak(self, z: int) -> None:
+        """Deaths among people still in the water of zone z at its peak."""
+        sc, ll = self.sc, self.sc.lifeloss
+        depth, velocity = self.peak_depth[z], self.peak_velocity[z]
+        waiting = [r for r in self.rescue.by_zone.get(z, []) if r.waiting > 0]
+        if waiting:
+            people = np.array([r.people for r in waiting])                    # (R, G)
+            upper = np.array([r.upper for r in waiting])
+            ground = people - upper
+            # Everyone still waiting is in a building by now (caught evacuees took refuge on a
+            # ground floor): the building's lethality applies.
+            p_ground = lethality_in_building(depth, velocity, 0.0, ll)
+            p_upper = lethality_in_building(depth, velocity, ll.refuge_floor_m, ll)
+            dead_ground = self.lifeloss_rng.binomial(ground, p_ground)
+            dead_upper = self.lifeloss_rng.binomial(upper, p_upper)
+            self.deaths_expected += float((ground * p_ground).sum() + upper.sum() * p_upper)
+            dead = dead_ground + dead_upper
+            for req, d, du in zip(waiting, dead, dead_upper, strict=True):
+                if d.any():
+                    req.people = req.people - d
+                    req.upper = req.upper - du
+                    self.ledger.move(req.home, State.TRAPPED, State.DEAD, d)
+                    if req.waiting == 0:
+                        self.rescue.drop(req)
+        if self.peak_depth[z] < sc.rescue.rescue_depth_m:
+            # Shallow water: people at home on the ground floor are exposed, lightly.
+            p = np.full(3, lethality_in_building(depth, velocity, 0.0, ll))
+            for state in (State.AT_HOME, State.WARNED):
+                held = self.ledger.held(z, state)
+                ground = held - self.evac_rng.binomial(held, self.zones[z].share_multistorey)
+                dead = self.lifeloss_rng.binomial(ground, p)
+                self.deaths_expected += float(ground @ p)
+                self.ledger.move(z, state, State.DEAD, dead)
+
+    # --- rescue outcome ----------------------------------------------------------------------
+
+    def _rescued(self, req: RescueRequest, people: np.ndarray, upper: np.ndarray) -> None:
+        self.ledger.move(req.home, State.TRAPPED, State.RESCUED, people)
+        plan, left = self.shelters.assign(req.zone, int(people.sum()))
+        for shelter, n in plan:
+            self.shelters.arrive(shelter, n)
+        self.rescued_unsheltered += left
+
+    # --- results -----------------------------------------------------------------------------
+
+    def kpis(self) -> Mapping[str, float]:
+        ledger, cohorts = self.ledger, self.cohorts
+        total = ledger.total
+        risk = self.at_risk_zone
+        at_risk = float(self.people[risk].sum())
+        # Warned before water: alert bins strictly before the zone's arrival.
+        before = self.grid[None, :] < self.arrival[:, None]                   # (Z, T)
+        warned_before = (cohorts.alerted.sum(axis=1) * before)                # (Z, T)
+        lead = (self.arrival[:, None] - self.grid[None, :])
+        weights = warned_before[risk].ravel()
+        lead_values = lead[risk].ravel()
+        counts = ledger.counts
+        evacuated = counts[risk][:, [State.PUBLIC_SHELTER, State.SELF_ARRANGED]].sum()
+        trapped = float(self.trapped_total.sum())
+        deaths = float(ledger.state_total(State.DEAD))
+        reach = self.rescue.reach_times.values
+        n_units = len(self.rescue.units)
+        return {
+            "population": float(total),
+            "population_at_risk": at_risk,
+            "warning_coverage": _ratio(float(weights.sum()), at_risk),
+            "warning_lead_time_p50_min": _weighted_median(lead_values, weights),
+            "share_evacuated": _ratio(float(evacuated), at_risk),
+            "share_exposed": _ratio(float(self.exposed_total), at_risk),
+            "caught_in_transit": float(self.caught_in_transit),
+            "trapped": trapped,
+            "share_trapped": _ratio(trapped, at_risk),
+            "rescued": float(self.rescue.rescued),
+            "share_rescued": _ratio(float(self.rescue.rescued), trapped),
+            "rescue_time_p50_min": float(self.rescue.rescue_times.quantile(0.5)),
+            "rescue_time_p90_min": float(self.rescue.rescue_times.quantile(0.9)),
+            "rescue_reach_p90_min": float(np.quantile(reach, 0.9)) if reach.size else math.nan,
+            "rescue_reached_within_1h": float((reach <= 60).mean()) if reach.size else math.nan,
+            "deaths": deaths,
+            "deaths_expected": self.deaths_expected,
+            "deaths_per_million": deaths / total * 1e6 if total else math.nan,
+            "shelter_peak_occupancy": self.shelters.peak_occupancy(),
+            "shelter_turned_away": float(self.shelters.turned_away),
+            "shelter_area_per_person_m2": self.shelters.area_per_person_at_peak(),
+            "team_utilisation": (self.rescue.busy.mean(self.sc.horizon) / n_units
+                                 if n_units else math.nan),
+        }
+
+    def series(self) -> Mapping[str, LevelMonitor]:
+        out = {state.label: monitor for state, monitor in self.ledger.monitors.items()}
+        out["shelter_occupants"] = self.shelters.total
+        out["rescue_teams_busy"] = self.rescue.busy
+        return out
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else math.nan
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    keep = weights > 0
+    if not keep.any():
+        return math.nan
+    order = np.argsort(values[keep])
+    v, w = values[keep][order], weights[keep][order].astype(float)
+    cumulative = np.cumsum(w)
+    return float(v[np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def _split_people(people: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+    """Split group counts into parts of the given total sizes (largest-remainder, exact)."""
+    parts = []
+    left = people.astype(np.int64).copy()
+    remaining = int(left.sum())
+    for size in sizes:
+        if remaining == 0 or size == 0:
+            parts.append(np.zeros_like(left))
+            continue
+        share = left * (size / remaining)
+        part = np.floor(share).astype(np.int64)
+        short = size - int(part.sum())
+        order = np.argsort(-(share - part), kind="stable")
+        for g in order[:short]:
+            part[g] += 1
+        part = np.minimum(part, left)
+        parts.append(part)
+        left -= part
+        remaining -= int(part.sum())
+    return parts
+
+
+def build_flood(ctx: ReplicationContext, scenario: FloodScenario) -> FloodRun:
+    """Register the flood model's processes for one replication."""
+    return FloodRun(ctx, scenario)
+

@@ -1,0 +1,154 @@
+"""People as cohorts and the ledger that keeps every person in exactly one state.
+
+Population is never one object per person. Each zone's people are split into groups (children,
+adults, elderly) and, by the warning model, into cohorts by the time they are alerted and the time
+they begin to act. The :class:`Ledger` holds integer counts per zone and state; every change is a
+move of ``n`` people from one state to another, so the total is conserved exactly (tested).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+import simpy
+
+from models.zones import Zone
+from sim.monitors import LevelMonitor
+
+__all__ = ["State", "Group", "GROUPS", "Ledger", "group_counts", "sample_cohorts", "Cohorts"]
+
+
+class State(IntEnum):
+    AT_HOME = 0          # not (yet) alerted
+    WARNED = 1           # alerted, not (yet) acting
+    IN_TRANSIT = 2       # evacuating: leaving the zone or on the road to a destination
+    PUBLIC_SHELTER = 3
+    SELF_ARRANGED = 4    # relatives, friends, hotels
+    VERTICAL_REFUGE = 5  # upper floors of a multi-storey building, by choice
+    TRAPPED = 6          # in flood water (home, refuge or vehicle), waiting for rescue
+    RESCUED = 7          # brought out by a rescue team
+    INJURED = 8          # not yet modelled: stays zero (see docs/models/flood.md)
+    DEAD = 9
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Group(IntEnum):
+    CHILDREN = 0
+    ADULTS = 1
+    ELDERLY = 2
+
+
+GROUPS = tuple(Group)
+VULNERABLE = np.array([True, False, True])  # children and elderly (FD2321 "danger for some")
+
+
+def group_counts(zone: Zone, people: int, rng: np.random.Generator) -> np.ndarray:
+    """Split ``people`` of a zone into children, adults, elderly (multinomial by age shares)."""
+    adults = 1.0 - zone.share_children - zone.share_elderly
+    return rng.multinomial(people, [zone.share_children, max(adults, 0.0), zone.share_elderly])
+
+
+class Ledger:
+    """Counts of people per zone, state and group, with a region-wide level monitor per state.
+
+    People keep the index of the zone they live in whatever their state (a sheltered person
+    still counts under their home zone), so per-zone outcomes stay attributable.
+    """
+
+    def __init__(self, env: simpy.Environment, people: np.ndarray) -> None:
+        self.env = env
+        zones, groups = people.shape
+        # Plain Python ints: a move touches three numbers, where NumPy's per-call overhead would
+        # dominate (tens of thousands of moves per replication).
+        self._counts = [[[0] * groups for _ in State] for _ in range(zones)]
+        for z in range(zones):
+            self._counts[z][State.AT_HOME] = [int(n) for n in people[z]]
+        self.total = int(people.sum())
+        self._totals = [0] * len(State)
+        self._totals[State.AT_HOME] = self.total
+        self.monitors = {
+            state: LevelMonitor(env, state.label, float(self._totals[state])) for state in State
+        }
+
+    @property
+    def counts(self) -> np.ndarray:
+        """People per zone, state and group, as an (Z, S, G) array (a copy)."""
+        return np.array(self._counts, dtype=np.int64)
+
+    def move(self, zone: int, src: State, dst: State, people) -> None:
+        """Move ``people[g]`` of ``zone`` from ``src`` to ``dst`` (all >= 0; zeros allowed)."""
+        moved = [int(n) for n in people]
+        held = self._counts[zone][src]
+        if any(n < 0 or n > h for n, h in zip(moved, held, strict=True)):
+            raise ValueError(f"cannot move {moved} people of zone {zone} out of "
+                             f"{src.label} (holds {held})")
+        n = sum(moved)
+        if n == 0:
+            return
+        into = self._counts[zone][dst]
+        for g, m in enumerate(moved):
+            held[g] -= m
+            into[g] += m
+        totals = self._totals
+        totals[src] -= n
+        totals[dst] += n
+        self.monitors[src].record(totals[src])
+        self.monitors[dst].record(totals[dst])
+
+    def state_total(self, state: State) -> int:
+        return self._totals[state]
+
+    def held(self, zone: int, state: State) -> np.ndarray:
+        """People of ``zone`` in ``state``, by group (a copy)."""
+        return np.array(self._counts[zone][state], dtype=np.int64)
+
+
+class Cohorts:
+    """Alert and action counts per zone, group and time bin.
+
+    ``alerted[z, g, i]``: people first alerted in bin i (at ``times[i]``); ``acting[z, g, i]``:
+    people who begin protective action at ``times[i]``. The rest of a zone's group are never
+    alerted (before the end) or never act.
+    """
+
+    def __init__(self, times: np.ndarray, alerted: np.ndarray, acting: np.ndarray) -> None:
+        self.times = times
+        self.alerted = alerted
+        self.acting = acting
+
+
+def sample_cohorts(
+    times: np.ndarray, people: np.ndarray, alert_share: np.ndarray, pai_cdf: np.ndarray,
+    never_act: float, rng: np.random.Generator,
+) -> Cohorts:
+    """Draw integer cohorts from alert curves and a protective-action delay curve.
+
+    ``times``: bin times (minutes, regular). ``people[z, g]``: people per zone and group.
+    ``alert_share[z, i]``: share alerted by bin time i (non-decreasing, on a regular grid).
+    ``pai_cdf[k]``: share of the alerted who have begun to act within k bins of their alert.
+    Each alerted person acts with probability ``1 - never_act``, after a delay drawn from
+    ``pai_cdf``; action bins past the grid are dropped (those people act after the horizon).
+    """
+    zones, groups = people.shape
+    bins = alert_share.shape[1]
+    p_alert = np.diff(alert_share, axis=1, prepend=0.0).clip(min=0.0)  # (Z, T)
+    p_delay = np.diff(pai_cdf, prepend=0.0).clip(min=0.0)  # (K,)
+    p_delay = np.append(p_delay, max(0.0, 1.0 - p_delay.sum()))  # + acting beyond K bins
+    p_delay /= p_delay.sum()
+    alerted = np.zeros((zones, groups, bins), dtype=np.int64)
+    acting = np.zeros((zones, groups, bins), dtype=np.int64)
+    for z in range(zones):
+        probs = np.append(p_alert[z], max(0.0, 1.0 - p_alert[z].sum()))  # + never alerted
+        probs /= probs.sum()
+        counts = rng.multinomial(people[z], probs)[:, :bins]  # (G, T)
+        alerted[z] = counts
+        acts = rng.binomial(counts, 1.0 - never_act)  # (G, T)
+        delays = rng.multinomial(acts, p_delay)  # (G, T, K+1)
+        k = delays.shape[2] - 1  # the last column, "beyond the grid", is dropped
+        for shift in range(min(k, bins)):
+            acting[z, :, shift:] += delays[:, : bins - shift, shift]
+    return Cohorts(np.asarray(times, dtype=float), alerted, acting)

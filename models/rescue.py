@@ -1,0 +1,292 @@
+"""Rescue: trapped people call for help; teams travel, rescue, shuttle people out and return.
+
+Requests (a building's or street's worth of trapped people) wait in one dispatch list. Whenever a
+team is free and requests wait, the dispatcher takes the most urgent request — highest danger
+(hazard-rating class at the place), then most vulnerable people, then longest waiting — and sends
+the free team that can be there first. A trip: mobilisation (first trip only), road travel to the
+edge of the flooded zone (straight line x detour / road speed), boat travel into the zone (water
+speed), rescue of up to ``people_per_trip`` people (minutes per person), boat back to the edge.
+The rescued are handed to the shelter system; the team stays at the zone edge for its next trip.
+Helicopter teams fly straight there and back. Teams rest after ``endurance`` of work. Mutual-aid
+teams join after ``available_from``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import simpy
+from pydantic import Field
+
+from models.geo import haversine_km
+from models.zones import Zone
+from sim.config import StrictModel
+from sim.monitors import LevelMonitor, TallyMonitor
+from sim.trace import Trace
+from sim.units import Duration
+
+__all__ = ["TeamSpec", "RescueSection", "RescueRequest", "RescueService"]
+
+TeamType = Literal["fire_rescue", "water_rescue", "comprehensive_city", "comprehensive_county",
+                   "comprehensive_township", "social", "military", "helicopter"]
+
+
+class TeamSpec(StrictModel):
+    """A kind of rescue unit at one base; ``count`` identical units."""
+
+    id: str = Field(min_length=1)
+    type: TeamType
+    base_lon: float = Field(ge=-180, le=180)
+    base_lat: float = Field(ge=-90, le=90)
+    count: int = Field(default=1, ge=0, description="Identical units at this base.")
+    crew: int = Field(default=10, ge=1, description="People per unit.")
+    people_per_trip: int = Field(ge=1, description="Rescued people carried out per trip "
+                                 "(boats x seats, or helicopter seats).")
+    mode: Literal["boat", "helicopter"] = "boat"
+    road_speed_kmh: float = Field(default=40.0, gt=0)
+    water_speed_kmh: float = Field(default=8.0, gt=0)
+    air_speed_kmh: float = Field(default=200.0, gt=0)
+    mobilization_delay: Duration = Field(default=60.0, description="Call-out to departure.")
+    minutes_per_person: Duration = Field(default=3.0, description="Rescue time per person.")
+    endurance: Duration = Field(default=720.0, gt=0, description="Work before a rest.")
+    rest: Duration = Field(default=480.0, description="Rest after endurance is used up.")
+    available_from: Duration = Field(default=0.0, description="Mutual aid: joins at this time.")
+
+
+class RescueSection(StrictModel):
+    """The scenario's ``[rescue]`` section."""
+
+    teams: list[TeamSpec] = Field(default_factory=list)
+    people_per_request: int = Field(default=30, ge=1, description="Trapped people per call "
+                                    "for help (a building or street; assumption).")
+    call_delay: Duration = Field(default=20.0, description="From being trapped to the call "
+                                 "reaching the dispatcher (assumption).")
+    rescue_depth_m: float = Field(default=0.5, gt=0, description="People in water deeper than "
+                                  "this at its peak cannot leave unaided (assumption).")
+    detour_factor: float = Field(default=1.3, ge=1)
+
+
+@dataclass(eq=False)  # identity: two requests with equal counts are still different calls
+class RescueRequest:
+    """Trapped people at one place. ``people[g]`` by group; ``upper`` of them above the water."""
+
+    zone: int
+    created: float
+    people: np.ndarray            # (G,) children, adults, elderly still waiting
+    upper: np.ndarray             # (G,) of ``people`` in an upper-floor refuge
+    danger: int                   # hazard-rating class 0-3 at the place
+    number: int
+    home: int                     # zone the people live in (for the population ledger)
+    in_vehicle: bool              # caught on the road while evacuating (else at home)
+    first_reached: float = math.inf
+    done: bool = False
+
+    @property
+    def waiting(self) -> int:
+        return int(self.people.sum())
+
+    def key(self) -> tuple:
+        vulnerable = self.people[0] + self.people[2]
+        return (-self.danger, -vulnerable / max(self.waiting, 1), self.created, self.number)
+
+
+@dataclass
+class _Unit:
+    spec: TeamSpec
+    index: int
+    lon: float
+    lat: float
+    worked: float = 0.0
+    mobilized: bool = False
+    busy_since: float = 0.0
+
+
+class RescueService:
+    """Dispatcher and teams for one replication.
+
+    ``on_rescued(request, counts_by_group, upper_by_group)`` is called when a trip brings people
+    out; it moves them in the population ledger and to shelters.
+    """
+
+    def __init__(self, env: simpy.Environment, section: RescueSection, zones: Sequence[Zone],
+                 on_rescued: Callable[[RescueRequest, np.ndarray, np.ndarray], None],
+                 trace: Trace) -> None:
+        self.env = env
+        self.section = section
+        self.zones = zones
+        self.on_rescued = on_rescued
+        self.trace = trace
+        # Open requests as a heap of (urgency key, number, request); finished ones are dropped
+        # lazily when they reach the top.
+        self._queue: list[tuple[tuple, int, RescueRequest]] = []
+        self.requests: list[RescueRequest] = []
+        self.by_zone: dict[int, list[RescueRequest]] = {}
+        self.idle: list[_Unit] = []
+        self.units: list[_Unit] = []
+        self.busy = LevelMonitor(env, "rescue.teams_busy")
+        self.rescue_times = TallyMonitor("rescue.time_to_rescue")   # per person, minutes
+        self.reach_times = TallyMonitor("rescue.time_to_reach")     # per request, minutes
+        self.rescued = 0
+        self._wake = env.event()
+        for spec in section.teams:
+            for _ in range(spec.count):
+                unit = _Unit(spec, len(self.units), spec.base_lon, spec.base_lat)
+                self.units.append(unit)
+                env.process(self._join(unit))
+        env.process(self._dispatcher())
+        # Zone "edge": where roads end and boats start; the in-zone boat leg is half the
+        # equivalent square's side (assumption: trapped people spread evenly over the zone).
+        self._water_leg_km = np.array([math.sqrt(z.area_km2) / 2 for z in zones])
+
+    # --- requests ----------------------------------------------------------------------------
+
+    def request(self, zone: int, people: np.ndarray, upper: np.ndarray, danger: int, *,
+                home: int | None = None, in_vehicle: bool = False) -> None:
+        """Register trapped people at ``zone`` now (split into calls of people_per_request);
+        ``home`` is their home zone (default ``zone``)."""
+        total = int(people.sum())
+        size = self.section.people_per_request
+        parts = max(1, math.ceil(total / size))
+        # Split groups evenly across calls, keeping integer counts exact.
+        people_parts = _split(people, parts)
+        upper_parts = [np.minimum(u, p) for u, p in zip(_split(upper, parts), people_parts,
+                                                        strict=True)]
+        for p, u in zip(people_parts, upper_parts, strict=True):
+            if p.sum() == 0:
+                continue
+            req = RescueRequest(zone, self.env.now, p.copy(), u.copy(), danger,
+                                len(self.requests), zone if home is None else home, in_vehicle)
+            self.requests.append(req)
+            self.by_zone.setdefault(zone, []).append(req)
+            heapq.heappush(self._queue, (req.key(), req.number, req))
+            if self.trace.enabled:
+                self.trace.log(self.env.now, "rescue_request", f"request-{req.number}",
+                               self.zones[zone].id, float(p.sum()))
+        self._poke()
+
+    def drop(self, req: RescueRequest) -> None:
+        """Forget a request nobody is left to rescue (e.g. all died)."""
+        req.done = True
+
+    @property
+    def pending(self) -> list[RescueRequest]:
+        """Requests still waiting for a team, most urgent first."""
+        return [r for _, _, r in sorted(self._queue) if not r.done and r.waiting > 0]
+
+    # --- teams -------------------------------------------------------------------------------
+
+    def _join(self, unit: _Unit):
+        if unit.spec.available_from > 0:
+            yield self.env.timeout(unit.spec.available_from)
+        self.idle.append(unit)
+        self._poke()
+
+    def _poke(self) -> None:
+        if not self._wake.triggered:
+            self._wake.succeed()
+
+    def _dispatcher(self):
+        while True:
+            yield self._wake
+            self._wake = self.env.event()
+            queue = self._queue
+            while self.idle:
+                while queue and (queue[0][2].done or queue[0][2].waiting == 0):
+                    heapq.heappop(queue)
+                if not queue:
+                    break
+                req = queue[0][2]
+                minutes = self._arrival_minutes_all(self.idle, req.zone)
+                unit = self.idle.pop(int(np.argmin(minutes)))
+                load = min(req.waiting, unit.spec.people_per_trip)
+                # Reserve the people this trip will carry so other teams take the next ones.
+                take, take_upper = _take(req, load)
+                self.env.process(self._trip(unit, req, take, take_upper))
+
+    def _arrival_minutes_all(self, units: list[_Unit], zone: int) -> np.ndarray:
+        """:meth:`_arrival_minutes` for several units at once (vectorised)."""
+        z = self.zones[zone]
+        lon = np.fromiter((u.lon for u in units), float, len(units))
+        lat = np.fromiter((u.lat for u in units), float, len(units))
+        distance = haversine_km(lon, lat, z.lon, z.lat)
+        wait = np.fromiter((0.0 if u.mobilized else u.spec.mobilization_delay for u in units),
+                           float, len(units))
+        heli = np.fromiter((u.spec.mode == "helicopter" for u in units), bool, len(units))
+        air = np.fromiter((u.spec.air_speed_kmh for u in units), float, len(units))
+        road_speed = np.fromiter((u.spec.road_speed_kmh for u in units), float, len(units))
+        water_speed = np.fromiter((u.spec.water_speed_kmh for u in units), float, len(units))
+        leg = self._water_leg_km[zone]
+        road = np.maximum(0.0, distance - leg) * self.section.detour_factor
+        by_boat = (road / road_speed + leg / water_speed) * 60.0
+        return wait + np.where(heli, distance / air * 60.0, by_boat)
+
+    def _arrival_minutes(self, unit: _Unit, zone: int) -> float:
+        spec = unit.spec
+        z = self.zones[zone]
+        distance = float(haversine_km(unit.lon, unit.lat, z.lon, z.lat))
+        wait = 0.0 if unit.mobilized else spec.mobilization_delay
+        if spec.mode == "helicopter":
+            return wait + distance / spec.air_speed_kmh * 60.0
+        road = max(0.0, distance - self._water_leg_km[zone]) * self.section.detour_factor
+        return wait + (road / spec.road_speed_kmh + self._water_leg_km[zone]
+                       / spec.water_speed_kmh) * 60.0
+
+    def _trip(self, unit: _Unit, req: RescueRequest, take: np.ndarray, take_upper: np.ndarray):
+        env, spec = self.env, unit.spec
+        started = env.now
+        self.busy.record(self.busy.current + 1)
+        yield env.timeout(self._arrival_minutes(unit, req.zone))
+        unit.mobilized = True
+        if math.isinf(req.first_reached):
+            req.first_reached = env.now
+            self.reach_times.observe(env.now - req.created)
+        people = int(take.sum())
+        yield env.timeout(people * spec.minutes_per_person)
+        z = self.zones[req.zone]
+        if spec.mode == "boat":   # back to the zone edge; the boat stays there
+            back = self._water_leg_km[req.zone] / spec.water_speed_kmh * 60.0
+            unit.lon, unit.lat = z.lon, z.lat
+        else:                     # helicopters fly the rescued straight back to base
+            back = float(haversine_km(z.lon, z.lat, spec.base_lon, spec.base_lat)) \
+                / spec.air_speed_kmh * 60.0
+            unit.lon, unit.lat = spec.base_lon, spec.base_lat
+        yield env.timeout(back)
+        self.rescue_times.observe(env.now - req.created, people)
+        self.rescued += people
+        self.on_rescued(req, take, take_upper)
+        if self.trace.enabled:
+            self.trace.log(env.now, "rescued", f"team-{spec.id}-{unit.index}", z.id, people)
+        unit.worked += env.now - started
+        self.busy.record(self.busy.current - 1)
+        if unit.worked >= spec.endurance:
+            unit.worked = 0.0
+            yield env.timeout(spec.rest)
+        self.idle.append(unit)
+        self._poke()
+
+
+def _split(counts: np.ndarray, parts: int) -> list[np.ndarray]:
+    """Split integer group counts into ``parts`` near-equal integer vectors summing exactly."""
+    base, extra = np.divmod(counts.astype(np.int64), parts)
+    return [base + (i < extra) for i in range(parts)]
+
+
+def _take(req: RescueRequest, load: int) -> tuple[np.ndarray, np.ndarray]:
+    """Remove ``load`` people from a request, vulnerable groups first, upper-floor last."""
+    take = np.zeros(3, dtype=np.int64)
+    left = load
+    for g in (2, 0, 1):   # elderly, children, adults
+        n = min(left, int(req.people[g]))
+        take[g] = n
+        left -= n
+    ground = req.people - req.upper
+    take_ground = np.minimum(take, ground)
+    take_upper = take - take_ground
+    req.people = req.people - take
+    req.upper = req.upper - take_upper
+    return take, take_upper
