@@ -220,10 +220,12 @@ class FloodRun:
         p_shelter = (1.0 - p_vertical) * evac.public_shelter
         split = self.evac_rng.multinomial(
             people, [p_vertical, p_shelter, max(0.0, 1 - p_vertical - p_shelter)])  # (G, 3)
-        self.ledger.move(z, State.WARNED, State.VERTICAL_REFUGE, split[:, 0])
-        for kind, column in (("shelter", 1), ("self", 2)):
-            leaving = split[:, column]
-            if leaving.any():
+        # From here on, group counts travel as short lists of Python ints: NumPy's per-call
+        # overhead would dominate on three-element vectors.
+        vertical, shelter, self_arranged = split.T.tolist()
+        self.ledger.move(z, State.WARNED, State.VERTICAL_REFUGE, vertical)
+        for kind, leaving in (("shelter", shelter), ("self", self_arranged)):
+            if any(leaving):
                 self.ledger.move(z, State.WARNED, State.IN_TRANSIT, leaving)
                 self._evacuate(z, leaving, kind)
 
@@ -234,13 +236,13 @@ class FloodRun:
         process, and enough for a one-step action)."""
         self.env.timeout(max(0.0, t - self.env.now)).callbacks.append(lambda _: action(*args))
 
-    def _evacuate(self, z: int, people: np.ndarray, kind: str) -> None:
+    def _evacuate(self, z: int, people: list[int], kind: str) -> None:
         """Send people of zone z on their way; schedule their arrival or their being caught."""
         evac, zone = self.sc.evacuation, self.zones[z]
         plan: list[tuple[int, int]] = []
         if kind == "shelter":
-            plan, _ = self.shelters.assign(z, int(people.sum()))  # the rest self-arrange
-        vehicles = people.sum() / evac.people_per_vehicle
+            plan, _ = self.shelters.assign(z, sum(people))  # the rest self-arrange
+        vehicles = sum(people) / evac.people_per_vehicle
         if self.roads is not None:
             self.env.process(self._evacuate_by_road(z, people, vehicles, plan))
             return
@@ -258,29 +260,29 @@ class FloodRun:
                 t = max(t, self.shelters.open_at[shelter])  # wait at the door until it opens
             self._at(t, self._arrive, z, state, shelter, part)
 
-    def _destinations(self, z: int, people: np.ndarray, plan: list[tuple[int, int]]
-                      ) -> list[tuple[float, State, int | None, np.ndarray]]:
+    def _destinations(self, z: int, people: list[int], plan: list[tuple[int, int]]
+                      ) -> list[tuple[float, State, int | None, list[int]]]:
         """Split a departing group over shelters (reserved places) and self-arranged trips,
         with the straight-line travel minutes from the zone to each."""
         evac = self.sc.evacuation
-        parts = _split_people(people, [n for _, n in plan] + [int(people.sum()) - sum(
-            n for _, n in plan)])
+        reserved = [n for _, n in plan]
+        parts = _split_people(people, [*reserved, sum(people) - sum(reserved)])
         trips = []
         for (shelter, _), part in zip(plan, parts, strict=False):
             km = self.shelters.distance_km[z, shelter] * evac.detour_factor
             trips.append((km / evac.speed_kmh * 60.0, State.PUBLIC_SHELTER, shelter, part))
         rest = parts[-1]
-        if rest.sum() > 0:
+        if sum(rest) > 0:
             trips.append((evac.self_arranged_km / evac.speed_kmh * 60.0, State.SELF_ARRANGED,
                           None, rest))
         return trips
 
-    def _arrive(self, z: int, state: State, shelter: int | None, people: np.ndarray) -> None:
+    def _arrive(self, z: int, state: State, shelter: int | None, people: list[int]) -> None:
         self.ledger.move(z, State.IN_TRANSIT, state, people)
         if shelter is not None:
-            self.shelters.arrive(shelter, int(people.sum()))
+            self.shelters.arrive(shelter, sum(people))
 
-    def _evacuate_by_road(self, z: int, people: np.ndarray, vehicles: float,
+    def _evacuate_by_road(self, z: int, people: list[int], vehicles: float,
                           plan: list[tuple[int, int]]):
         env, roads = self.env, self.roads
         assert roads is not None
@@ -326,6 +328,7 @@ class FloodRun:
         (hazard rating, in-transit debris factor); survivors take refuge in the nearest building
         (ground floor) and wait for rescue there."""
         self._release_plan(plan)
+        people = np.asarray(people, dtype=np.int64)
         n = int(people.sum())
         self.caught_in_transit += n
         self.exposed_total += n
@@ -481,25 +484,24 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(v[np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
-def _split_people(people: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
-    """Split group counts into parts of the given total sizes (largest-remainder, exact)."""
+def _split_people(people: list[int], sizes: list[int]) -> list[list[int]]:
+    """Split group counts into parts of the given total sizes, exactly (largest remainder)."""
+    left = list(people)
+    remaining = sum(left)
     parts = []
-    left = people.astype(np.int64).copy()
-    remaining = int(left.sum())
     for size in sizes:
-        if remaining == 0 or size == 0:
-            parts.append(np.zeros_like(left))
+        size = min(size, remaining)
+        if size <= 0:
+            parts.append([0] * len(left))
             continue
-        share = left * (size / remaining)
-        part = np.floor(share).astype(np.int64)
-        short = size - int(part.sum())
-        order = np.argsort(-(share - part), kind="stable")
-        for g in order[:short]:
+        share = [n * size / remaining for n in left]
+        part = [int(x) for x in share]
+        # Hand the missing units to the groups with the largest fractional remainders.
+        for g in sorted(range(len(left)), key=lambda g: part[g] - share[g])[: size - sum(part)]:
             part[g] += 1
-        part = np.minimum(part, left)
         parts.append(part)
-        left -= part
-        remaining -= int(part.sum())
+        left = [n - p for n, p in zip(left, part, strict=True)]
+        remaining -= size
     return parts
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import simpy
 from pydantic import Field
 
-from models.geo import haversine_km
+from models.geo import distance_matrix_km
 from models.zones import Zone
 from sim.config import StrictModel
 from sim.monitors import LevelMonitor, TallyMonitor
@@ -71,27 +71,39 @@ class RescueSection(StrictModel):
     detour_factor: float = Field(default=1.3, ge=1)
 
 
-@dataclass(eq=False)  # identity: two requests with equal counts are still different calls
 class RescueRequest:
-    """Trapped people at one place. ``people[g]`` by group; ``upper`` of them above the water."""
+    """Trapped people at one place: ``people[g]`` by group (children, adults, elderly) still
+    waiting, ``upper`` of them in an upper-floor refuge. Compared by identity: two calls with
+    equal counts are still different calls."""
 
-    zone: int
-    created: float
-    people: np.ndarray            # (G,) children, adults, elderly still waiting
-    upper: np.ndarray             # (G,) of ``people`` in an upper-floor refuge
-    danger: int                   # hazard-rating class 0-3 at the place
-    number: int
-    home: int                     # zone the people live in (for the population ledger)
-    in_vehicle: bool              # caught on the road while evacuating (else at home)
-    first_reached: float = math.inf
-    done: bool = False
+    __slots__ = ("zone", "created", "_people", "upper", "danger", "number", "home",
+                 "in_vehicle", "first_reached", "done", "waiting")
+
+    def __init__(self, zone: int, created: float, people: np.ndarray, upper: np.ndarray,
+                 danger: int, number: int, home: int, in_vehicle: bool) -> None:
+        self.zone = zone
+        self.created = created
+        self.people = people
+        self.upper = upper
+        self.danger = danger                  # hazard-rating class 0-3 at the place
+        self.number = number
+        self.home = home                      # zone the people live in (population ledger)
+        self.in_vehicle = in_vehicle          # caught on the road while evacuating
+        self.first_reached = math.inf
+        self.done = False
 
     @property
-    def waiting(self) -> int:
-        return int(self.people.sum())
+    def people(self) -> np.ndarray:
+        return self._people
+
+    @people.setter
+    def people(self, value: np.ndarray) -> None:
+        # ``waiting`` is read on every dispatch decision: keep it as a plain int.
+        self._people = np.asarray(value, dtype=np.int64)
+        self.waiting = int(self._people.sum())
 
     def key(self) -> tuple:
-        vulnerable = self.people[0] + self.people[2]
+        vulnerable = int(self.people[0] + self.people[2])
         return (-self.danger, -vulnerable / max(self.waiting, 1), self.created, self.number)
 
 
@@ -101,6 +113,8 @@ class _Unit:
     index: int
     lon: float
     lat: float
+    place: int          # row of RescueService._distance_km: a zone, or the unit's base
+    base: int
     worked: float = 0.0
     mobilized: bool = False
     busy_since: float = 0.0
@@ -133,9 +147,16 @@ class RescueService:
         self.reach_times = TallyMonitor("rescue.time_to_reach")     # per request, minutes
         self.rescued = 0
         self._wake = env.event()
-        for spec in section.teams:
+        # Places a unit can be: zone edges (rows 0..Z-1), then team bases. Distances from each
+        # place to each zone centre are computed once.
+        place_lon = [z.lon for z in zones] + [t.base_lon for t in section.teams]
+        place_lat = [z.lat for z in zones] + [t.base_lat for t in section.teams]
+        self._distance_km = distance_matrix_km(place_lon, place_lat, [z.lon for z in zones],
+                                               [z.lat for z in zones])
+        for b, spec in enumerate(section.teams):
             for _ in range(spec.count):
-                unit = _Unit(spec, len(self.units), spec.base_lon, spec.base_lat)
+                base = len(zones) + b
+                unit = _Unit(spec, len(self.units), spec.base_lon, spec.base_lat, base, base)
                 self.units.append(unit)
                 env.process(self._join(unit))
         env.process(self._dispatcher())
@@ -153,13 +174,12 @@ class RescueService:
         size = self.section.people_per_request
         parts = max(1, math.ceil(total / size))
         # Split groups evenly across calls, keeping integer counts exact.
-        people_parts = _split(people, parts)
-        upper_parts = [np.minimum(u, p) for u, p in zip(_split(upper, parts), people_parts,
-                                                        strict=True)]
+        people_parts = _split_rows(people, parts)
+        upper_parts = np.minimum(_split_rows(upper, parts), people_parts)
         for p, u in zip(people_parts, upper_parts, strict=True):
-            if p.sum() == 0:
+            if not p.any():
                 continue
-            req = RescueRequest(zone, self.env.now, p.copy(), u.copy(), danger,
+            req = RescueRequest(zone, self.env.now, p, u, danger,
                                 len(self.requests), zone if home is None else home, in_vehicle)
             self.requests.append(req)
             self.by_zone.setdefault(zone, []).append(req)
@@ -210,10 +230,8 @@ class RescueService:
 
     def _arrival_minutes_all(self, units: list[_Unit], zone: int) -> np.ndarray:
         """:meth:`_arrival_minutes` for several units at once (vectorised)."""
-        z = self.zones[zone]
-        lon = np.fromiter((u.lon for u in units), float, len(units))
-        lat = np.fromiter((u.lat for u in units), float, len(units))
-        distance = haversine_km(lon, lat, z.lon, z.lat)
+        places = np.fromiter((u.place for u in units), np.int64, len(units))
+        distance = self._distance_km[places, zone]
         wait = np.fromiter((0.0 if u.mobilized else u.spec.mobilization_delay for u in units),
                            float, len(units))
         heli = np.fromiter((u.spec.mode == "helicopter" for u in units), bool, len(units))
@@ -227,8 +245,7 @@ class RescueService:
 
     def _arrival_minutes(self, unit: _Unit, zone: int) -> float:
         spec = unit.spec
-        z = self.zones[zone]
-        distance = float(haversine_km(unit.lon, unit.lat, z.lon, z.lat))
+        distance = float(self._distance_km[unit.place, zone])
         wait = 0.0 if unit.mobilized else spec.mobilization_delay
         if spec.mode == "helicopter":
             return wait + distance / spec.air_speed_kmh * 60.0
@@ -250,11 +267,10 @@ class RescueService:
         z = self.zones[req.zone]
         if spec.mode == "boat":   # back to the zone edge; the boat stays there
             back = self._water_leg_km[req.zone] / spec.water_speed_kmh * 60.0
-            unit.lon, unit.lat = z.lon, z.lat
+            unit.lon, unit.lat, unit.place = z.lon, z.lat, req.zone
         else:                     # helicopters fly the rescued straight back to base
-            back = float(haversine_km(z.lon, z.lat, spec.base_lon, spec.base_lat)) \
-                / spec.air_speed_kmh * 60.0
-            unit.lon, unit.lat = spec.base_lon, spec.base_lat
+            back = float(self._distance_km[unit.base, req.zone]) / spec.air_speed_kmh * 60.0
+            unit.lon, unit.lat, unit.place = spec.base_lon, spec.base_lat, unit.base
         yield env.timeout(back)
         self.rescue_times.observe(env.now - req.created, people)
         self.rescued += people
@@ -272,8 +288,13 @@ class RescueService:
 
 def _split(counts: np.ndarray, parts: int) -> list[np.ndarray]:
     """Split integer group counts into ``parts`` near-equal integer vectors summing exactly."""
-    base, extra = np.divmod(counts.astype(np.int64), parts)
-    return [base + (i < extra) for i in range(parts)]
+    return list(_split_rows(counts, parts))
+
+
+def _split_rows(counts: np.ndarray, parts: int) -> np.ndarray:
+    """:func:`_split` as a (parts, G) array."""
+    base, extra = np.divmod(np.asarray(counts, dtype=np.int64), parts)
+    return base[None, :] + (np.arange(parts)[:, None] < extra[None, :])
 
 
 def _take(req: RescueRequest, load: int) -> tuple[np.ndarray, np.ndarray]:
