@@ -196,12 +196,15 @@ class FloodRun:
         arrival = self.arrival[z]
         alerted, acting = cohorts.alerted[z], cohorts.acting[z]
         active = np.flatnonzero((alerted.sum(axis=0) + acting.sum(axis=0) > 0) & (grid < arrival))
-        for i in active:
-            if grid[i] > env.now:
-                yield env.timeout(grid[i] - env.now)
-            self.ledger.move(z, State.AT_HOME, State.WARNED, alerted[:, i])
-            if acting[:, i].any():
-                self._act(z, acting[:, i])
+        alerted_bins = alerted[:, active].T.tolist()     # plain ints for the hot loop
+        acting_bins = acting[:, active].T.tolist()
+        for t, newly_alerted, starting in zip(grid[active].tolist(), alerted_bins, acting_bins,
+                                              strict=True):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self.ledger.move(z, State.AT_HOME, State.WARNED, newly_alerted)
+            if any(starting):
+                self._act(z, starting)
         if not self.at_risk_zone[z]:
             return
         yield env.timeout(max(0.0, arrival - env.now))
@@ -210,12 +213,13 @@ class FloodRun:
             yield env.timeout(max(0.0, self.peak_time[z] - env.now))
             self._peak(z)
 
-    def _act(self, z: int, people: np.ndarray) -> None:
+    def _act(self, z: int, people: list[int]) -> None:
         """People of zone z begin protective action: refuge upstairs, shelter or self-arranged."""
         zone, evac = self.zones[z], self.sc.evacuation
         # Acting people come from the warned; people alerted and acting in the same bin were
         # moved to warned just before.
-        people = np.minimum(people, self.ledger.held(z, State.WARNED))
+        warned = self.ledger.held(z, State.WARNED).tolist()
+        people = [min(n, w) for n, w in zip(people, warned, strict=True)]
         p_vertical = zone.share_multistorey * evac.vertical_refuge
         p_shelter = (1.0 - p_vertical) * evac.public_shelter
         split = self.evac_rng.multinomial(
@@ -468,6 +472,11 @@ class FloodRun:
         out["shelter_occupants"] = self.shelters.total
         out["rescue_teams_busy"] = self.rescue.busy
         return out
+
+    def extras(self) -> dict[str, dict[str, float]]:
+        """Per-zone data for maps (JSON-friendly): each zone's peak water depth (m), by zone id."""
+        return {"peak_depth_m": {zone.id: float(depth)
+                                 for zone, depth in zip(self.zones, self.peak_depth, strict=True)}}
 
 
 def _ratio(a: float, b: float) -> float:

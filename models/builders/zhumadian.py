@@ -208,7 +208,7 @@ def build() -> dict[str, Any]:
         },
         "evacuation": {"public_shelter": 0.35, "vertical_refuge": 0.5},
         "shelters": shelters,
-        "rescue": {"people_per_request": 30, "call_delay": "30min", "rescue_depth_m": 0.5,
+        "rescue": {"people_per_request": 60, "call_delay": "30min", "rescue_depth_m": 0.5,
                    "teams": teams},
     }
 

@@ -1,0 +1,54 @@
+"""Speed and memory of one zhumadian-flood replication on one core.
+
+    python benchmarks/flood.py [--scenario zhumadian-flood] [--reps 10]
+
+Prints the median wall time per replication (goal <= 0.5 s), peak memory of the process (goal
+<= 500 MB), events per replication, and events per second next to bare SimPy's rate on the M/M/c
+reference model (from benchmarks/engine.py), which is the ceiling for any SimPy model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from engine import bare_simpy  # noqa: E402  (benchmarks/ is a folder of scripts)
+
+from models.catalog import build  # noqa: E402
+from models.loading import load_scenario  # noqa: E402
+from sim.runner import run_replication  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="zhumadian-flood")
+    parser.add_argument("--reps", type=int, default=10)
+    args = parser.parse_args()
+    scenario = load_scenario(args.scenario)
+    run_replication(build, scenario, 0, scenario.seed, scenario.horizon)  # warm caches/imports
+    walls, events = [], []
+    for k in range(args.reps):
+        result = run_replication(build, scenario, k, scenario.seed, scenario.horizon)
+        walls.append(result.wall_time_s)
+        events.append(result.events)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    bare_events, bare_wall = bare_simpy(7 * 1440, 1)
+    median_wall = statistics.median(walls)
+    rate = statistics.median(e / w for e, w in zip(events, walls, strict=True))
+    print(f"{args.scenario}: {len(scenario.zones)} zones, "  # type: ignore[attr-defined]
+          f"{args.reps} replications")
+    print(f"  wall time per replication: median {median_wall:.3f} s "
+          f"(min {min(walls):.3f}, max {max(walls):.3f}); goal <= 0.5 s")
+    print(f"  peak memory (process RSS): {peak_mb:.0f} MB; goal <= 500 MB")
+    print(f"  events per replication: median {statistics.median(events):,.0f}")
+    print(f"  events/s: {rate:,.0f} vs bare SimPy M/M/c {bare_events / bare_wall:,.0f} "
+          f"(ratio {rate / (bare_events / bare_wall):.2f})")
+
+
+if __name__ == "__main__":
+    main()
