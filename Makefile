@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/drsim run mmc-reference --reps 20 --out $(DEMO_OUT)
+	$(BIN)/drsim run zhumadian-flood --reps 20 --out $(DEMO_OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
