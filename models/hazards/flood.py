@@ -23,6 +23,7 @@ import numpy as np
 from pydantic import Field, model_validator
 from scipy.special import lambertw
 
+from models.geo import haversine_km
 from models.zones import Zone
 from sim.config import ConfigError, StrictModel
 from sim.distributions import Choice, LogNormal, Normal, Triangular, Uncertain, Uniform, sample
@@ -42,7 +43,6 @@ __all__ = [
 ]
 
 G = 9.81  # gravitational acceleration, m/s²
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 RECESSION_END = 0.01  # assumption: the recession "ends" when the rise has fallen to 1 % of peak
 WET_DEPTH_M = 0.01  # an imported zone counts as wet (threat identified) from this depth
 _MIN_POSITIVE = 1e-6  # floor for draws of strictly positive parameters (normal tails)
@@ -455,15 +455,6 @@ class Hydrograph:
         x = -lambertw(np.maximum(arg, -1 / math.e), 0).real
         x = np.clip(np.nan_to_num(x, nan=1.0), 0.0, 1.0)  # W is undefined at the branch point
         return np.where(r < 0, -np.inf, np.where(r > 1, np.inf, self.start + x * self.rise))
-
-
-def haversine_km(lon1: float, lat1: float, lon2: Any, lat2: Any) -> np.ndarray:
-    """Great-circle distance (km) on a sphere of the mean Earth radius; degrees in."""
-    p1, p2 = np.radians(lat1), np.radians(np.asarray(lat2, dtype=float))
-    dp = p2 - p1
-    dl = np.radians(np.asarray(lon2, dtype=float) - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def _grid(horizon: float, step: float) -> np.ndarray:
