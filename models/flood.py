@@ -102,8 +102,8 @@ class FloodScenario(ScenarioBase):
         for where, x, y in places:
             nearest = float(np.min(haversine_km(x, y, lon, lat)))
             if nearest > REGION_MARGIN_KM:
-                problems.append(f"{where}: lies {nearest:.0f} km from the nearest zone centre; "
-                                f"expected within {REGION_MARGIN_KM:.0f} km of the region")
+                problems.append(f"{where}: lies {nearest:.0f} km from the nearest zone centre, "
+                                f"outside the region (at most {REGION_MARGIN_KM:.0f} km)")
         shelter_ids = [s.id for s in self.shelters]
         if len(set(shelter_ids)) != len(shelter_ids):
             problems.append("shelters: duplicate shelter ids")

@@ -168,10 +168,14 @@ def _message(error: Mapping[str, Any], model: type[BaseModel]) -> str:
         return "required field is missing"
     message = error["msg"]
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if "input" in error and kind not in {"model_type", "dict_type"}:
-        message += f" (got {_describe_input(error['input'])})"
-    elif kind in {"model_type", "dict_type"}:
-        message = f"expected a table, got {_describe_input(error.get('input'))}"
+    if kind in {"model_type", "dict_type"}:
+        return f"expected a table, got {_describe_input(error.get('input'))}"
+    value = error.get("input")
+    # Our own validators word their messages themselves: a whole table as "input" says nothing
+    # useful, and a value the message already quotes need not be repeated.
+    redundant = isinstance(value, dict | list) and kind in {"value_error", "assertion_error"}
+    if "input" in error and not redundant and repr(value) not in message:
+        message += f" (got {_describe_input(value)})"
     return message
 
 
@@ -185,9 +189,36 @@ def validate(
         problems = []
         for error in exc.errors(include_url=False):
             loc = tuple(error["loc"])
-            line = locate_line(text, loc) if text else None
-            problems.append(Problem(source, _dotted(loc), _message(error, model), line))
+            message = _message(error, model)
+            parts = _cross_field_parts(message) if error["type"] == "value_error" else None
+            for part_loc, part_message in parts or [(loc, message)]:
+                full = loc + part_loc if parts else loc
+                line = locate_line(text, full) if text else None
+                problems.append(Problem(source, _dotted(full), part_message, line))
         raise ConfigError(problems) from None
+
+
+_PART = re.compile(r"^([A-Za-z_][\w-]*(?:\[\d+\]|\.[A-Za-z_][\w-]*)*): (.+)$", re.S)
+
+
+def _cross_field_parts(message: str) -> list[tuple[Loc, str]] | None:
+    """Split a model validator's message into located parts.
+
+    Convention for validators that check several fields together: report each problem as
+    ``"field.path[i].name: what is wrong"`` and join several with ``"; "``; each becomes its own
+    :class:`Problem` with its line. Messages not in that form are left whole (None).
+    """
+    parts = []
+    for piece in message.split("; "):
+        match = _PART.match(piece.strip())
+        if not match:
+            return None
+        path, text = match.groups()
+        loc: list[str | int] = []
+        for name, index in re.findall(r"([A-Za-z_][\w-]*)|\[(\d+)\]", path):
+            loc.append(int(index) if index else name)
+        parts.append((tuple(loc), text))
+    return parts
 
 
 # --- schema walking (for override paths and error hints) ----------------------------------------

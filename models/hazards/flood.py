@@ -247,7 +247,7 @@ def check_references(section: FloodHazardSection, zones: Sequence[Zone]) -> list
         gauge = gauges.get(zone.gauge)
         if gauge is None:
             problems.append((f"zones[{i}].gauge",
-                             f"unknown gauge {zone.gauge!r}; expected one of: {known_gauges}"))
+                             f"unknown gauge {zone.gauge!r} (expected one of: {known_gauges})"))
         elif zone.ground_elevation_m + zone.protection_m < gauge.base_stage_m:
             problems.append((
                 f"zones[{i}].ground_elevation_m",

@@ -329,7 +329,7 @@ def test_check_references_names_each_bad_id() -> None:
     assert problems.keys() == {"zones[1].gauge", "zones[2].ground_elevation_m",
                                "hazard.breaches[0].zone", "hazard.breaches[1].at_stage_m",
                                "hazard.dam_break.zones[1]"}
-    assert problems["zones[1].gauge"] == "unknown gauge 'G9'; expected one of: G1"
+    assert problems["zones[1].gauge"] == "unknown gauge 'G9' (expected one of: G1)"
     assert check_references(section(), [make_zone("A")]) == []
     with pytest.raises(ValueError, match="unknown gauge"):
         run(sec, zones)
