@@ -88,13 +88,15 @@ class RoadsSection(StrictModel):
     @model_validator(mode="after")
     def _references(self) -> RoadsSection:
         ids = [n.id for n in self.nodes]
-        if len(set(ids)) != len(ids):
-            raise ValueError("road node ids must be unique")
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        problems = [f"nodes: repeated node ids {repeated}"] if repeated else []
         known = set(ids)
         for i, link in enumerate(self.links):
-            for end in (link.source, link.target):
-                if end not in known:
-                    raise ValueError(f"links[{i}] refers to unknown node {end!r}")
+            for end in ("source", "target"):
+                if getattr(link, end) not in known:
+                    problems.append(f"links[{i}].{end}: unknown node {getattr(link, end)!r}")
+        if problems:
+            raise ValueError("; ".join(problems))  # one located line each (sim.config)
         return self
 
 
