@@ -247,9 +247,11 @@ class FloodRun:
         if kind == "shelter":
             plan, _ = self.shelters.assign(z, sum(people))  # the rest self-arrange
         vehicles = sum(people) / evac.people_per_vehicle
-        if self.roads is not None:
+        if self.roads is not None and (plan or self.roads.safe_nodes):
             self.env.process(self._evacuate_by_road(z, people, vehicles, plan))
             return
+        # No network, or nowhere on it to go (self-arranged, no safe node): leave by the zone
+        # exit and travel the straight-line way.
         # One exit per zone, a point queue: platoons leave at its capacity, in order.
         start = max(self.env.now, self._exit_free[z])
         self._exit_free[z] = start + vehicles / (evac.zone_exit_capacity_vph / 60.0)
@@ -296,8 +298,7 @@ class FloodRun:
             spec = self.shelters.specs[shelter]
             targets = [roads.nearest_node(spec.lon, spec.lat)]
         else:
-            targets = roads.safe_nodes or [roads.nearest_node(self.zones[z].lon,
-                                                               self.zones[z].lat)]
+            targets = roads.safe_nodes
         node = origin
         while node not in targets:
             path = roads.route(node, targets, env.now)
@@ -419,7 +420,9 @@ class FloodRun:
         self.ledger.move(req.home, State.TRAPPED, State.RESCUED, people)
         plan, left = self.shelters.assign(req.zone, int(people.sum()))
         for shelter, n in plan:
-            self.shelters.arrive(shelter, n)
+            # Transport from the boat landing is not modelled; they enter once it is open.
+            self._at(max(self.env.now, self.shelters.open_at[shelter]), self.shelters.arrive,
+                     shelter, n)
         self.rescued_unsheltered += left
 
     # --- results -----------------------------------------------------------------------------
