@@ -12,6 +12,7 @@ import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -122,7 +123,8 @@ def run(
     reps: Annotated[int, typer.Option(min=1, help="Number of replications.")] = 1,
     set_: SetOption = None,
     out: Annotated[Path | None, typer.Option(help="Folder for kpis.csv, timeseries.parquet, "
-                                             "manifest.json (written all or nothing).")] = None,
+                                             "manifest.json and figures (timeline.png, map.png), "
+                                             "written all or nothing.")] = None,
     trace: Annotated[bool, typer.Option(help="Record the event trace (trace.parquet).")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
@@ -160,8 +162,13 @@ def run(
             "wall_time_s": wall,
             **provenance(),
         }
+        # matplotlib is imported only when figures are written (keeps the command quick).
+        from models.figures import figures_for, save_png
+
+        figures = {name: partial(save_png, figure)
+                   for name, figure in figures_for(loaded, results).items()}
         try:
-            written = write_run(out, results, manifest)
+            written = write_run(out, results, manifest, extra_files=figures)
         except OSError as exc:  # e.g. a parent of --out is a file, or no permission
             typer.echo(f"error: --out {out}: cannot write there ({exc.strerror or exc})", err=True)
             raise typer.Exit(USAGE_ERROR) from None

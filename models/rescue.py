@@ -7,8 +7,9 @@ the free team that can be there first. A trip: mobilisation (first trip only), r
 edge of the flooded zone (straight line x detour / road speed), boat travel into the zone (water
 speed), rescue of up to ``people_per_trip`` people (minutes per person), boat back to the edge.
 The rescued are handed to the shelter system; the team stays at the zone edge for its next trip.
-Helicopter teams fly straight there and back. Teams rest after ``endurance`` of work. Mutual-aid
-teams join after ``available_from``.
+Helicopter teams fly straight there and back. After ``endurance`` of work a unit rests, or, if
+it has two or more crews (``shifts``), changes crew (``handover``). Mutual-aid teams join after
+``available_from``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class TeamSpec(StrictModel):
     minutes_per_person: Duration = Field(default=3.0, description="Rescue time per person.")
     endurance: Duration = Field(default=720.0, gt=0, description="Work before a rest.")
     rest: Duration = Field(default=480.0, description="Rest after endurance is used up.")
+    shifts: int = Field(default=1, ge=1, description="Crews per unit taking turns: with 2 or "
+                        "more, a fresh crew takes over after `handover` instead of a rest.")
+    handover: Duration = Field(default=30.0, description="Crew change time when shifts >= 2.")
     available_from: Duration = Field(default=0.0, description="Mutual aid: joins at this time.")
 
 
@@ -281,7 +285,7 @@ class RescueService:
         self.busy.record(self.busy.current - 1)
         if unit.worked >= spec.endurance:
             unit.worked = 0.0
-            yield env.timeout(spec.rest)
+            yield env.timeout(spec.handover if spec.shifts >= 2 else spec.rest)
         self.idle.append(unit)
         self._poke()
 

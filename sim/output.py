@@ -84,9 +84,12 @@ def write_atomically(
 
 
 def write_run(out_dir: str | Path, results: Sequence[ReplicationResult],
-              manifest: Mapping[str, Any]) -> list[Path]:
+              manifest: Mapping[str, Any],
+              extra_files: Mapping[str, Callable[[Path], Any]] | None = None) -> list[Path]:
     """Write kpis.csv, kpi_summary.csv, timeseries.parquet, trace.parquet (if traced) and
-    manifest.json for a set of replications of one scenario."""
+    manifest.json for a set of replications of one scenario, plus ``extra_files`` (name ->
+    writer called with the path, e.g. figures) before the manifest, all in one all-or-nothing
+    write."""
     writers: dict[str, Callable[[Path], Any]] = {
         "kpis.csv": lambda p: kpi_frame(results).to_csv(p, index=False),
         "kpi_summary.csv": lambda p: kpi_summary(results).to_csv(p, index=False),
@@ -95,6 +98,11 @@ def write_run(out_dir: str | Path, results: Sequence[ReplicationResult],
     trace = trace_frame(results)
     if trace is not None:
         writers["trace.parquet"] = lambda p: trace.to_parquet(p, index=False)
+    for name, write in (extra_files or {}).items():
+        if name in writers or name == "manifest.json" or Path(name).name != name:
+            raise ValueError(f"extra file {name!r}: expected a plain file name not used by the "
+                             "run's own outputs")
+        writers[name] = write
     writers["manifest.json"] = lambda p: p.write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     return write_atomically(out_dir, writers)

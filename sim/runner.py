@@ -2,12 +2,13 @@
 
 A model is a *build function* ``build(ctx, scenario) -> Replication``: it registers SimPy processes
 on ``ctx.env``, draws randomness only from ``ctx.streams`` and logs to ``ctx.trace``. After
-``env.run(until)`` the runner asks the returned object for its KPIs and level monitors and packs a
-:class:`ReplicationResult`.
+``env.run(until)`` the runner asks the returned object for its KPIs, its level monitors and, if it
+has them, its extras, and packs a :class:`ReplicationResult`.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,7 +47,13 @@ class ReplicationContext:
 
 
 class Replication(Protocol):
-    """What a build function returns; queried once the run has ended."""
+    """What a build function returns; queried once the run has ended.
+
+    Optionally a model also has ``extras() -> Mapping[str, Any]``: a little JSON-friendly data
+    that is neither a KPI nor a time series (e.g. the flood model's peak depth per zone, for the
+    map). The runner copies it into :attr:`ReplicationResult.extras`; models without the method
+    give ``{}``.
+    """
 
     def kpis(self) -> Mapping[str, float]:
         """Key performance indicators of the run, by name."""
@@ -65,7 +72,8 @@ class ReplicationResult:
     """Outputs of one replication.
 
     ``timeseries`` has a ``time`` column (minutes, on the report grid) and one column per series.
-    ``events`` counts SimPy events processed; ``wall_time_s`` covers build and run.
+    ``events`` counts SimPy events processed; ``wall_time_s`` covers build and run. ``extras`` is
+    the model's optional ``extras()`` (see :class:`Replication`), as plain JSON types.
     """
 
     replication: int
@@ -75,6 +83,7 @@ class ReplicationResult:
     wall_time_s: float
     events: int
     trace: pd.DataFrame | None = field(default=None, repr=False)
+    extras: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def report_grid(until: float, step: float | None = None) -> np.ndarray:
@@ -106,11 +115,21 @@ def _events_processed(env: simpy.Environment) -> int:
     return scheduled - len(env._queue)  # type: ignore[attr-defined]
 
 
+def _extras(model: Replication) -> dict[str, Any]:
+    """The model's optional extras, copied through JSON: detached from the model, plain types
+    only (a model returning something JSON cannot hold fails here, not when it is saved)."""
+    extras = getattr(model, "extras", None)
+    if extras is None:
+        return {}
+    return json.loads(json.dumps(dict(extras()), allow_nan=True))
+
+
 def run_replication(
     build: Build[S], scenario: S, replication: int, root_seed: int | None, until: float,
     *, report_every: float | None = None, trace: bool = False,
 ) -> ReplicationResult:
-    """Build the model, run it to ``until`` (minutes) and collect KPIs, series and counts."""
+    """Build the model, run it to ``until`` (minutes) and collect KPIs, series, extras and
+    counts."""
     started = time.perf_counter()
     env = simpy.Environment()
     streams = Streams(root_seed, replication)
@@ -129,6 +148,7 @@ def run_replication(
         wall_time_s=wall,
         events=_events_processed(env),
         trace=log.to_frame() if trace else None,
+        extras=_extras(model),
     )
 
 

@@ -133,25 +133,26 @@ def build() -> dict[str, Any]:
         # team per county, the city team in Yicheng, social teams in nine counties.
         blon, blat = _offset(lon, lat, 2.0, 90.0)
         teams.append(dict(id=f"{key}-fire", type="fire_rescue", base_lon=blon, base_lat=blat,
-                          count=2, crew=8, people_per_trip=8, mobilization_delay="30min"))
+                          count=2, crew=8, people_per_trip=8, mobilization_delay="30min",
+                          shifts=2))
         if key == "yicheng":
             teams.append(dict(id="city-team", type="comprehensive_city", base_lon=blon,
                               base_lat=blat, count=10, crew=10, people_per_trip=6,
-                              mobilization_delay="1h"))
+                              mobilization_delay="1h", shifts=2))
         else:
             teams.append(dict(id=f"{key}-county-team", type="comprehensive_county",
                               base_lon=blon, base_lat=blat, count=4, crew=10,
-                              people_per_trip=6, mobilization_delay="1h30min"))
+                              people_per_trip=6, mobilization_delay="1h30min", shifts=2))
             teams.append(dict(id=f"{key}-social", type="social", base_lon=blon, base_lat=blat,
                               count=2, crew=6, people_per_trip=4, mobilization_delay="2h"))
     seat = next(c for c in counties if c["name_en"] == "Yicheng District")
     stage_lon, stage_lat = float(seat["seat_lon"]), float(seat["seat_lat"])
     teams.append(dict(id="provincial-mutual-aid", type="water_rescue", base_lon=stage_lon,
                       base_lat=stage_lat, count=20, crew=10, people_per_trip=8,
-                      mobilization_delay="30min", available_from="12h"))
+                      mobilization_delay="30min", available_from="12h", shifts=2))
     teams.append(dict(id="pla-mutual-aid", type="military", base_lon=stage_lon,
                       base_lat=stage_lat, count=30, crew=12, people_per_trip=8,
-                      mobilization_delay="30min", available_from="24h"))
+                      mobilization_delay="30min", available_from="24h", shifts=2))
     return {
         "schema_version": 1,
         "name": "zhumadian-flood",
@@ -245,8 +246,9 @@ HEADER = """\
 # real township data when you have it.
 #
 # Other assumptions: warning channel reach and delays, protective-action delays, shelter
-# capacities (2.5 m² per place, below Sphere's 3.5), team units and boats, mutual-aid timing,
-# levee breach chances. All are inputs: change them here or with --set.
+# capacities (2.5 m² per place, below Sphere's 3.5), team units and boats, two crews per unit
+# for professional teams (social teams rest), mutual-aid timing, levee breach chances. All are
+# inputs: change them here or with --set.
 """
 
 

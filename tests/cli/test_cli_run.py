@@ -100,7 +100,7 @@ def test_run_writes_manifest(reference_run) -> None:
 def test_run_output_folder_has_exactly_the_run_files(reference_run) -> None:
     _, out = reference_run
     assert sorted(p.name for p in out.iterdir()) == [
-        "kpi_summary.csv", "kpis.csv", "manifest.json", "timeseries.parquet"]
+        "kpi_summary.csv", "kpis.csv", "manifest.json", "timeline.png", "timeseries.parquet"]
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no staging left
 
 
