@@ -94,6 +94,8 @@ def validate(
 def _format(value: float) -> str:
     if math.isnan(value):
         return "–"
+    if math.isinf(value):
+        return "never" if value > 0 else "-inf"
     if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
         return f"{value:.3e}"
     return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"

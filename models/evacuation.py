@@ -187,5 +187,16 @@ class RoadNetwork:
                 return float(t)
         return math.inf
 
+    def trip_minutes(self, origin: tuple[float, float], destination: tuple[float, float],
+                     t: float) -> float | None:
+        """Free-flow minutes between the road nodes nearest two lon/lat points over the links
+        open at time ``t``; None if the destination is cut off."""
+        a, b = self.nearest_node(*origin), self.nearest_node(*destination)
+        path = self.route(a, [b], t)
+        if path is None:
+            return None
+        return sum(self.links[frozenset(pair)]["minutes"]
+                   for pair in zip(path, path[1:], strict=False))
+
     def link_zone(self, a: str, b: str) -> int | None:
         return self.links[frozenset((a, b))]["zone"]

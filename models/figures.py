@@ -57,6 +57,8 @@ _LABELS = {
     "injured": "Injured",
     "dead": "Dead",
     "rescue_teams_busy": "Rescue units busy",
+    "displaced_in_shelters": "Displaced in shelters",
+    "displaced_with_kit": "… holding the basic kit",
     "queue_length": "Waiting in queue",
     "servers_busy": "Servers busy",
 }
@@ -73,6 +75,8 @@ _COLOURS = {
     "injured": "#a6761d",
     "dead": "#111111",
     "rescue_teams_busy": "#d62728",
+    "displaced_in_shelters": "#1f78b4",
+    "displaced_with_kit": "#33a02c",
     "queue_length": "#1f78b4",
     "servers_busy": "#d95f02",
 }
@@ -95,6 +99,8 @@ _PANELS = (
     _Panel("Trapped and rescued", "People", ("trapped", "rescued"), height=1.2),
     _Panel("Casualties", "People", ("injured", "dead"), height=0.9),
     _Panel("Rescue", "Units busy", ("rescue_teams_busy",), height=0.8, integer=True),
+    _Panel("Relief supplies", "People", ("displaced_in_shelters", "displaced_with_kit"),
+           height=1.0),
     _Panel("Queue", "Customers waiting", ("queue_length",), height=1.4),
     _Panel("Servers", "Servers busy", ("servers_busy",), height=1.0, integer=True),
 )
@@ -179,7 +185,10 @@ def timeline_figure(timeseries: pd.DataFrame, title: str) -> Figure:
     frame = timeseries
     times = np.sort(frame["time"].unique()).astype(float) / 60.0
     n_reps = int(frame["replication"].nunique()) if "replication" in frame.columns else 1
-    series = [c for c in frame.columns if c not in ("time", "replication")]
+    # Depot stocks are in their items' own units (L, rations, sets): they stay in
+    # timeseries.parquet rather than share an axis with people.
+    series = [c for c in frame.columns if c not in ("time", "replication")
+              and not c.startswith("depot_stock_")]
     known = {c for p in _PANELS for c in p.columns}
     panels = [p for p in _PANELS if any(c in series for c in p.columns)]
     others = tuple(c for c in series if c not in known)

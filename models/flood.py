@@ -43,6 +43,7 @@ from models.population import VULNERABLE, Ledger, State, group_counts, sample_co
 from models.rescue import RescueRequest, RescueSection, RescueService
 from models.scenario import ScenarioBase
 from models.shelters import Shelters, ShelterSpec
+from models.supplies import SuppliesSection, SupplyChain
 from models.warnings import WarningsSection, is_daytime, simulate_warnings
 from models.zones import Zone
 from sim.monitors import LevelMonitor
@@ -77,6 +78,9 @@ class FloodScenario(ScenarioBase):
     shelters: list[ShelterSpec] = Field(default_factory=list)
     rescue: RescueSection = RescueSection()
     lifeloss: LifeLossSection = LifeLossSection()
+    supplies: SuppliesSection | None = Field(
+        default=None, description="Relief-supply chain for the displaced (see "
+        "docs/models/supplies.md); without it, no supply KPIs.")
 
     @model_validator(mode="after")
     def _references(self) -> FloodScenario:
@@ -99,6 +103,10 @@ class FloodScenario(ScenarioBase):
         places = [(f"shelters[{i}]", s.lon, s.lat) for i, s in enumerate(self.shelters)]
         places += [(f"rescue.teams[{i}]", t.base_lon, t.base_lat)
                    for i, t in enumerate(self.rescue.teams) if t.mode != "helicopter"]
+        if self.supplies is not None:
+            places += [(f"supplies.depots[{i}]", d.lon, d.lat)
+                       for i, d in enumerate(self.supplies.depots)
+                       if d.level not in ("province", "city")]
         for where, x, y in places:
             nearest = float(np.min(haversine_km(x, y, lon, lat)))
             if nearest > REGION_MARGIN_KM:
@@ -158,6 +166,21 @@ class FloodRun:
         self.rescue = RescueService(env, sc.rescue, zones, self._rescued, ctx.trace)
         self.roads = (RoadNetwork(sc.roads, zones, self._depth, sc.evacuation.closure_depth_m)
                       if sc.roads is not None else None)
+        self.first_warning = first_issue if math.isfinite(first_issue) else math.inf
+        wet = self.arrival[np.isfinite(self.arrival)]
+        # Disaster onset for the supply indicator: the first water anywhere (else the first
+        # warning, else time zero).
+        self.onset = float(wet.min()) if wet.size else (
+            self.first_warning if math.isfinite(self.first_warning) else 0.0)
+        self.supplies: SupplyChain | None = None
+        if sc.supplies is not None:
+            self.supplies = SupplyChain(
+                env, sc.supplies, [(s.lon, s.lat) for s in sc.shelters], zones,
+                streams["supplies"], ctx.trace,
+                self.roads.trip_minutes if self.roads is not None else None)
+            self.supplies.start(self.first_warning if math.isfinite(self.first_warning)
+                                else 0.0)
+        self._vulnerable_share = np.array([z.share_children + z.share_elderly for z in zones])
         self._exit_free = np.zeros(self.n_zones)
         self.trapped_total = np.zeros(3, dtype=np.int64)
         self.exposed_total = 0
@@ -286,7 +309,12 @@ class FloodRun:
     def _arrive(self, z: int, state: State, shelter: int | None, people: list[int]) -> None:
         self.ledger.move(z, State.IN_TRANSIT, state, people)
         if shelter is not None:
-            self.shelters.arrive(shelter, sum(people))
+            self._enter_shelter(shelter, z, sum(people))
+
+    def _enter_shelter(self, shelter: int, zone: int, people: int) -> None:
+        self.shelters.arrive(shelter, people)
+        if self.supplies is not None:
+            self.supplies.arrive(shelter, zone, people, float(self._vulnerable_share[zone]))
 
     def _evacuate_by_road(self, z: int, people: list[int], vehicles: float,
                           plan: list[tuple[int, int]]):
@@ -421,8 +449,8 @@ class FloodRun:
         plan, left = self.shelters.assign(req.zone, int(people.sum()))
         for shelter, n in plan:
             # Transport from the boat landing is not modelled; they enter once it is open.
-            self._at(max(self.env.now, self.shelters.open_at[shelter]), self.shelters.arrive,
-                     shelter, n)
+            self._at(max(self.env.now, self.shelters.open_at[shelter]), self._enter_shelter,
+                     shelter, req.home, n)
         self.rescued_unsheltered += left
 
     # --- results -----------------------------------------------------------------------------
@@ -468,18 +496,30 @@ class FloodRun:
             "shelter_area_per_person_m2": self.shelters.area_per_person_at_peak(),
             "team_utilisation": (self.rescue.busy.mean(self.sc.horizon) / n_units
                                  if n_units else math.nan),
+            **(self.supplies.kpis(self.onset, self.sc.horizon) if self.supplies else {}),
         }
 
     def series(self) -> Mapping[str, LevelMonitor]:
         out = {state.label: monitor for state, monitor in self.ledger.monitors.items()}
         out["shelter_occupants"] = self.shelters.total
         out["rescue_teams_busy"] = self.rescue.busy
+        if self.supplies is not None:
+            out["displaced_in_shelters"] = self.supplies.displaced
+            out["displaced_with_kit"] = self.supplies.with_kit
+            for item, monitor in zip(self.supplies.items, self.supplies.depot_stock, strict=True):
+                out[f"depot_stock_{item.id}"] = monitor
         return out
 
     def extras(self) -> dict[str, dict[str, float]]:
         """Per-zone data for maps (JSON-friendly): each zone's peak water depth (m), by zone id."""
-        return {"peak_depth_m": {zone.id: float(depth)
-                                 for zone, depth in zip(self.zones, self.peak_depth, strict=True)}}
+        extras = {"peak_depth_m": {zone.id: float(depth) for zone, depth
+                                   in zip(self.zones, self.peak_depth, strict=True)}}
+        if self.supplies is not None:
+            hours = self.supplies.needs_met_hours_by_zone(self.onset, self.sc.horizon)
+            # JSON has no infinity: "never" within the horizon is written as null.
+            extras["basic_needs_met_hours_by_zone"] = {
+                self.zones[z].id: (h if math.isfinite(h) else None) for z, h in hours.items()}
+        return extras
 
 
 def _ratio(a: float, b: float) -> float:

@@ -41,10 +41,19 @@ def kpi_summary(results: Sequence[ReplicationResult], low: float = 0.05,
         return pd.DataFrame({
             "kpi": names,
             "mean": np.nanmean(values, axis=0),
-            f"p{round(low * 100)}": np.nanquantile(values, low, axis=0),
-            f"p{round(high * 100)}": np.nanquantile(values, high, axis=0),
+            f"p{round(low * 100)}": _nanquantile(values, low),
+            f"p{round(high * 100)}": _nanquantile(values, high),
             "replications": np.sum(~np.isnan(values), axis=0),
         })
+
+
+def _nanquantile(values: np.ndarray, q: float) -> np.ndarray:
+    """Column quantiles ignoring NaN, where +/-inf (e.g. "never within the horizon") is a value
+    like any other rather than poisoning the interpolation into NaN."""
+    huge = np.finfo(float).max / 4
+    finite = np.where(np.isinf(values), np.sign(values) * huge, values)
+    result = np.nanquantile(finite, q, axis=0)
+    return np.where(np.abs(result) >= huge / 2, np.sign(result) * np.inf, result)
 
 
 def timeseries_frame(results: Sequence[ReplicationResult]) -> pd.DataFrame:

@@ -125,7 +125,8 @@ def test_no_map_when_a_replication_lacks_peak_depths(tiny) -> None:
 def test_timeline_panels_axes_and_legend(tiny_figures) -> None:
     fig = tiny_figures["timeline.png"]
     by_title = panels(fig)
-    assert list(by_title) == ["Where people are", "Trapped and rescued", "Casualties", "Rescue"]
+    assert list(by_title) == ["Where people are", "Trapped and rescued", "Casualties", "Rescue",
+                             "Relief supplies"]
     assert "People by state over time" in fig._suptitle.get_text()
     assert "tiny-flood" in fig._suptitle.get_text()
     for title in ("Where people are", "Trapped and rescued", "Casualties"):
