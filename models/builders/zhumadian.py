@@ -78,7 +78,7 @@ def build() -> dict[str, Any]:
     """The scenario as a dict (TOML-serialisable)."""
     counties = _counties()
     total = sum(int(c["population_est"]) for c in counties)
-    zones, gauges, shelters, teams = [], [], [], []
+    zones, gauges, shelters, teams, depots = [], [], [], [], []
     for c in counties:
         name, info = c["name_en"], COUNTY[c["name_en"]]
         key = name.split()[0].lower()
@@ -129,6 +129,25 @@ def build() -> dict[str, Any]:
             shelters.append(dict(id=f"{key}-plain-shelter", name=f"{c['name_zh']} plain school",
                                  lon=plon, lat=plat, capacity=1500, area_m2=1500 * 2.5,
                                  opening_delay="3h"))
+        # Reserve network (plan §三(六)2: city and county depots, township points). Stocks and
+        # fleets are assumptions; the city depot doubles as Yicheng's county depot.
+        dlon, dlat = _offset(lon, lat, 4.0, 180.0)
+        if key == "yicheng":
+            depots.append(dict(id="city-depot", name="Zhumadian city reserve depot",
+                               level="city", lon=dlon, lat=dlat, parent="henan-depot",
+                               stock=dict(water=300000.0, food=60000.0, bedding=20000.0),
+                               opening_delay="2h", fleet=dict(trucks=20)))
+        else:
+            depots.append(dict(id=f"{key}-depot", name=f"{c['name_zh']} county reserve depot",
+                               level="county", lon=dlon, lat=dlat, parent="city-depot",
+                               stock=dict(water=60000.0, food=12000.0, bedding=5000.0),
+                               opening_delay="2h", fleet=dict(trucks=6)))
+        depots.append(dict(id=f"{key}-point", name=f"{c['name_zh']} township supply point",
+                           level="township", lon=ulon, lat=ulat,
+                           parent="city-depot" if key == "yicheng" else f"{key}-depot",
+                           stock=dict(water=5000.0, food=1000.0, bedding=500.0),
+                           opening_delay="1h",
+                           fleet=dict(trucks=2, capacity_kg=3000.0, capacity_m3=15.0)))
         # Rescue forces today (29 teams, plan §一): a fire-rescue station and a comprehensive
         # team per county, the city team in Yicheng, social teams in nine counties.
         blon, blat = _offset(lon, lat, 2.0, 90.0)
@@ -153,6 +172,10 @@ def build() -> dict[str, Any]:
     teams.append(dict(id="pla-mutual-aid", type="military", base_lon=stage_lon,
                       base_lat=stage_lat, count=30, crew=12, people_per_trip=8,
                       mobilization_delay="30min", available_from="24h", shifts=2))
+    depots.insert(0, dict(id="henan-depot", name="Henan provincial reserve depot (Zhengzhou)",
+                          level="province", lon=113.65, lat=34.75,
+                          stock=dict(water=2000000.0, food=400000.0, bedding=100000.0),
+                          opening_delay="4h", fleet=dict(trucks=40, speed_kmh=60.0)))
     return {
         "schema_version": 1,
         "name": "zhumadian-flood",
@@ -209,6 +232,43 @@ def build() -> dict[str, Any]:
         },
         "evacuation": {"public_shelter": 0.35, "vertical_refuge": 0.5},
         "shelters": shelters,
+        "supplies": {
+            "policy": "fcfs",
+            "kit_share": 0.95,
+            "target_hours": 10.0,
+            "items": [
+                {"id": "water", "name": "Drinking water", "unit": "L", "kg_per_unit": 1.0,
+                 "m3_per_unit": 0.001, "per_person_per_day": 15.0,
+                 "source": "Sphere Handbook: 15 L per person per day"},
+                {"id": "food", "name": "Food ration (2,100 kcal)", "unit": "ration",
+                 "kg_per_unit": 0.6, "m3_per_unit": 0.0015, "per_person_per_day": 1.0,
+                 "source": "Sphere Handbook: 2,100 kcal per person per day"},
+                {"id": "bedding", "name": "Quilt and mat", "unit": "set", "kg_per_unit": 3.0,
+                 "m3_per_unit": 0.03, "per_person_once": 1.0,
+                 "source": "assumption: one set per person"},
+            ],
+            "depots": depots,
+            # Agreement reserves (协议储备) with local suppliers, delivering into the city depot
+            # (rates, caps, activation: assumptions).
+            "agreements": [
+                {"id": "water-bottler", "supplier": "Zhumadian bottled-water plants",
+                 "depot": "city-depot",
+                 "activation_delay": {"triangular": [4.0, 6.0, 10.0]},
+                 "rate_per_hour": {"water": 40000.0}, "cap": {"water": 1500000.0}},
+                {"id": "food-company", "supplier": "Grain and food companies",
+                 "depot": "city-depot",
+                 "activation_delay": {"triangular": [4.0, 8.0, 12.0]},
+                 "rate_per_hour": {"food": 8000.0}, "cap": {"food": 300000.0}},
+                {"id": "bedding-maker", "supplier": "Textile companies",
+                 "depot": "city-depot",
+                 "activation_delay": {"triangular": [6.0, 10.0, 16.0]},
+                 "rate_per_hour": {"bedding": 1500.0}, "cap": {"bedding": 50000.0}},
+            ],
+            "donations": [
+                {"depot": "city-depot", "arrival_h": {"triangular": [24.0, 36.0, 60.0]},
+                 "items": {"water": 500000.0, "food": 100000.0, "bedding": 30000.0}},
+            ],
+        },
         "rescue": {"people_per_request": 60, "call_delay": "30min", "rescue_depth_m": 0.5,
                    "teams": teams},
     }
@@ -244,6 +304,13 @@ HEADER = """\
 # shared by population (assumption). County base elevations, peak rises and times: assumptions
 # (builder's COUNTY table). Which ring positions are lowland is stylised: replace the zones with
 # real township data when you have it.
+#
+# Supplies: items after Sphere (15 L water, one 2,100 kcal ration a day) plus a bedding set;
+# reserve network province (Zhengzhou) -> city -> county -> township points; stocks, fleets,
+# agreement rates/caps/activation and the donation are assumptions. Capability options for
+# experiments: "expand a county depot by 4,000 m²" (Anshan plan project; e.g. +200,000 L water,
+# +40,000 rations, +15,000 bedding sets in one county depot) and "agreement reserves sized for
+# the 10 h target" (faster activation, higher rates).
 #
 # Other assumptions: warning channel reach and delays, protective-action delays, shelter
 # capacities (2.5 m² per place, below Sphere's 3.5), team units and boats, two crews per unit
