@@ -48,6 +48,13 @@ def main() -> None:
     print(f"  events per replication: median {statistics.median(events):,.0f}")
     print(f"  events/s: {rate:,.0f} vs bare SimPy M/M/c {bare_events / bare_wall:,.0f} "
           f"(ratio {rate / (bare_events / bare_wall):.2f})")
+    if getattr(scenario, "supplies", None) is not None:
+        plain = scenario.model_copy(update={"supplies": None})
+        without = statistics.median(
+            run_replication(build, plain, k, scenario.seed, scenario.horizon).wall_time_s
+            for k in range(args.reps))
+        print(f"  without the supply chain: median {without:.3f} s; with it "
+              f"{median_wall / without:.2f}x (goal <= 1.5x)")
 
 
 if __name__ == "__main__":
