@@ -353,7 +353,7 @@ class FloodRun:
 
     def _release_plan(self, plan: list[tuple[int, int]]) -> None:
         for shelter, n in plan:
-            self.shelters.reserved[shelter] -= n
+            self.shelters.release(shelter, n)
 
     def _caught(self, home: int, where: int, people: np.ndarray,
                 plan: list[tuple[int, int]]) -> None:

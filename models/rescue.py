@@ -151,6 +151,7 @@ class RescueService:
         self.reach_times = TallyMonitor("rescue.time_to_reach")     # per request, minutes
         self.rescued = 0
         self._wake = env.event()
+        self._unit_table: np.ndarray | None = None
         # Places a unit can be: zone edges (rows 0..Z-1), then team bases. Distances from each
         # place to each zone centre are computed once.
         place_lon = [z.lon for z in zones] + [t.base_lon for t in section.teams]
@@ -234,14 +235,19 @@ class RescueService:
 
     def _arrival_minutes_all(self, units: list[_Unit], zone: int) -> np.ndarray:
         """:meth:`_arrival_minutes` for several units at once (vectorised)."""
+        if self._unit_table is None:
+            # Per-unit constants, gathered once (units never change team).
+            self._unit_table = np.array(
+                [(u.spec.mobilization_delay, u.spec.mode == "helicopter", u.spec.air_speed_kmh,
+                  u.spec.road_speed_kmh, u.spec.water_speed_kmh) for u in self.units]).reshape(
+                      len(self.units), 5)
+        index = np.fromiter((u.index for u in units), np.int64, len(units))
         places = np.fromiter((u.place for u in units), np.int64, len(units))
+        mobilized = np.fromiter((u.mobilized for u in units), bool, len(units))
+        table = self._unit_table[index]
         distance = self._distance_km[places, zone]
-        wait = np.fromiter((0.0 if u.mobilized else u.spec.mobilization_delay for u in units),
-                           float, len(units))
-        heli = np.fromiter((u.spec.mode == "helicopter" for u in units), bool, len(units))
-        air = np.fromiter((u.spec.air_speed_kmh for u in units), float, len(units))
-        road_speed = np.fromiter((u.spec.road_speed_kmh for u in units), float, len(units))
-        water_speed = np.fromiter((u.spec.water_speed_kmh for u in units), float, len(units))
+        wait = np.where(mobilized, 0.0, table[:, 0])
+        heli, air, road_speed, water_speed = table[:, 1] > 0, table[:, 2], table[:, 3], table[:, 4]
         leg = self._water_leg_km[zone]
         road = np.maximum(0.0, distance - leg) * self.section.detour_factor
         by_boat = (road / road_speed + leg / water_speed) * 60.0

@@ -49,6 +49,7 @@ class Shelters:
         self.reserved = np.zeros(len(specs), dtype=np.int64)
         self.occupants = np.zeros(len(specs), dtype=np.int64)
         self.open_at = np.full(len(specs), np.inf)
+        self._free_total = int(self.capacity.sum())
         self.turned_away = 0
         self.occupancy = [LevelMonitor(env, f"shelter.{s.id}") for s in specs]
         self.total = LevelMonitor(env, "shelters.occupants")
@@ -71,6 +72,9 @@ class Shelters:
         the number turned away."""
         plan: list[tuple[int, int]] = []
         left = people
+        if self.full:
+            self.turned_away += left
+            return plan, left
         for s in self._order[zone]:
             if left == 0:
                 break
@@ -78,10 +82,21 @@ class Shelters:
             if room > 0:
                 n = min(room, left)
                 self.reserved[s] += n
+                self._free_total -= n
                 plan.append((int(s), n))
                 left -= n
         self.turned_away += left
         return plan, left
+
+    def release(self, shelter: int, people: int) -> None:
+        """Give back ``people`` reserved places (their holders will not come)."""
+        self.reserved[shelter] -= people
+        self._free_total += people
+
+    @property
+    def full(self) -> bool:
+        """No place left to reserve anywhere."""
+        return self._free_total <= 0
 
     def arrive(self, shelter: int, people: int) -> None:
         """``people`` reach ``shelter`` (they had a reservation)."""
