@@ -148,7 +148,6 @@ class RescueService:
         self.units: list[_Unit] = []
         self.busy = LevelMonitor(env, "rescue.teams_busy")
         self.rescue_times = TallyMonitor("rescue.time_to_rescue")   # per person, minutes
-        self.reach_times = TallyMonitor("rescue.time_to_reach")     # per request, minutes
         self.rescued = 0
         self._wake = env.event()
         self._unit_table: np.ndarray | None = None
@@ -197,6 +196,16 @@ class RescueService:
     def drop(self, req: RescueRequest) -> None:
         """Forget a request nobody is left to rescue (e.g. all died)."""
         req.done = True
+
+    @property
+    def reach_times(self) -> TallyMonitor:
+        """Minutes from each call to the first team's arrival (calls reached so far)."""
+        tally = TallyMonitor("rescue.time_to_reach")
+        now = self.env.now
+        for req in self.requests:
+            if req.first_reached <= now:
+                tally.observe(req.first_reached - req.created)
+        return tally
 
     @property
     def pending(self) -> list[RescueRequest]:
@@ -267,13 +276,12 @@ class RescueService:
         env, spec = self.env, unit.spec
         started = env.now
         self.busy.record(self.busy.current + 1)
-        yield env.timeout(self._arrival_minutes(unit, req.zone))
+        # The whole trip is known at dispatch: one timeout instead of one per leg (the team's
+        # arrival at the call is recorded as the time it will get there).
+        there = self._arrival_minutes(unit, req.zone)
         unit.mobilized = True
-        if math.isinf(req.first_reached):
-            req.first_reached = env.now
-            self.reach_times.observe(env.now - req.created)
+        req.first_reached = min(req.first_reached, env.now + there)
         people = int(take.sum())
-        yield env.timeout(people * spec.minutes_per_person)
         z = self.zones[req.zone]
         if spec.mode == "boat":   # back to the zone edge; the boat stays there
             back = self._water_leg_km[req.zone] / spec.water_speed_kmh * 60.0
@@ -281,7 +289,7 @@ class RescueService:
         else:                     # helicopters fly the rescued straight back to base
             back = float(self._distance_km[unit.base, req.zone]) / spec.air_speed_kmh * 60.0
             unit.lon, unit.lat, unit.place = spec.base_lon, spec.base_lat, unit.base
-        yield env.timeout(back)
+        yield env.timeout(there + people * spec.minutes_per_person + back)
         self.rescue_times.observe(env.now - req.created, people)
         self.rescued += people
         self.on_rescued(req, take, take_upper)
