@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from drsim import __version__
+from experiments.cli import app as experiment_app
 from models.catalog import MODELS, build, scenario_json_schema
 from models.kpis import describe
 from models.loading import bundled_names, bundled_path, load_scenario
@@ -67,6 +68,8 @@ def _root(
 ) -> None:
     """drsim: floods, hazardous-chemical releases and the response to them."""
 
+
+app.add_typer(experiment_app, name="experiment")
 
 SetOption = Annotated[
     list[str] | None,

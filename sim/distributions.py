@@ -9,6 +9,9 @@ In a scenario file a parameter may be a plain number or a small table naming a d
     peak_stage_m = { lognormal = [0.0, 0.25] }              # mu, sigma of log
     peak_stage_m = { choice = [47.0, 48.5, 50.5], weights = [0.25, 0.5, 0.25] }
 
+Each distribution also has ``ppf(u)`` (inverse CDF), so experiment designs (Latin hypercube,
+Sobol) can turn points of the unit cube into parameter values.
+
 :func:`sample` draws from a given numpy Generator (always one of ``sim.Streams``); a plain number
 is returned as it is and draws nothing, so fixing a parameter never shifts other draws of its
 stream.
@@ -20,6 +23,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from scipy import stats
 
 from sim.config import StrictModel
 
@@ -40,6 +44,10 @@ class Triangular(StrictModel):
     def draw(self, rng: np.random.Generator) -> float:
         return float(rng.triangular(*self.triangular))
 
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        low, mode, high = self.triangular
+        return stats.triang.ppf(u, (mode - low) / (high - low), loc=low, scale=high - low)
+
     def mean(self) -> float:
         return sum(self.triangular) / 3
 
@@ -56,6 +64,10 @@ class Uniform(StrictModel):
     def draw(self, rng: np.random.Generator) -> float:
         return float(rng.uniform(*self.uniform))
 
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        low, high = self.uniform
+        return low + np.asarray(u, dtype=float) * (high - low)
+
     def mean(self) -> float:
         return (self.uniform[0] + self.uniform[1]) / 2
 
@@ -65,6 +77,9 @@ class Normal(StrictModel):
 
     def draw(self, rng: np.random.Generator) -> float:
         return float(rng.normal(*self.normal))
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return stats.norm.ppf(u, *self.normal)
 
     def mean(self) -> float:
         return self.normal[0]
@@ -76,6 +91,10 @@ class LogNormal(StrictModel):
 
     def draw(self, rng: np.random.Generator) -> float:
         return float(rng.lognormal(*self.lognormal))
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        mu, sigma = self.lognormal
+        return stats.lognorm.ppf(u, sigma, scale=np.exp(mu))
 
     def mean(self) -> float:
         mu, sigma = self.lognormal
@@ -104,6 +123,12 @@ class Choice(StrictModel):
 
     def draw(self, rng: np.random.Generator) -> float:
         return float(rng.choice(np.asarray(self.choice, dtype=float), p=self._p()))
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        p = self._p()
+        p = np.full(len(self.choice), 1 / len(self.choice)) if p is None else p
+        index = np.searchsorted(np.cumsum(p), np.asarray(u, dtype=float), side="right")
+        return np.asarray(self.choice, dtype=float)[np.minimum(index, len(self.choice) - 1)]
 
     def mean(self) -> float:
         p = self._p()

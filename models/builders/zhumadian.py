@@ -164,6 +164,16 @@ def build() -> dict[str, Any]:
                               people_per_trip=6, mobilization_delay="1h30min", shifts=2))
             teams.append(dict(id=f"{key}-social", type="social", base_lon=blon, base_lat=blat,
                               count=2, crew=6, people_per_trip=4, mobilization_delay="2h"))
+        # Planned capabilities, at zero size today (experiment options switch them on): a
+        # township team by the riverside lowlands (plan: >= 20 people per township) and one
+        # more comprehensive shelter per county (plan §四(二)).
+        llon, llat = zones[-len(RING)]["lon"], zones[-len(RING)]["lat"]
+        teams.append(dict(id=f"{key}-township-teams", type="comprehensive_township",
+                          base_lon=llon, base_lat=llat, count=0, crew=5, people_per_trip=4,
+                          mobilization_delay="30min"))
+        plon, plat = zones[-5]["lon"], zones[-5]["lat"]
+        shelters.append(dict(id=f"{key}-planned-shelter", name=f"{c['name_zh']} planned shelter",
+                             lon=plon, lat=plat, capacity=0, area_m2=1.0, opening_delay="2h"))
     seat = next(c for c in counties if c["name_en"] == "Yicheng District")
     stage_lon, stage_lat = float(seat["seat_lon"]), float(seat["seat_lat"])
     teams.append(dict(id="provincial-mutual-aid", type="water_rescue", base_lon=stage_lon,
@@ -172,6 +182,11 @@ def build() -> dict[str, Any]:
     teams.append(dict(id="pla-mutual-aid", type="military", base_lon=stage_lon,
                       base_lat=stage_lat, count=30, crew=12, people_per_trip=8,
                       mobilization_delay="30min", available_from="24h", shifts=2))
+    # Planned: the aviation rescue centre at Pingyu general airport (plan §四), zero today.
+    teams.append(dict(id="pingyu-aviation", type="helicopter", mode="helicopter",
+                      base_lon=114.63, base_lat=32.93, count=0, crew=4, people_per_trip=10,
+                      air_speed_kmh=220.0, mobilization_delay="45min", minutes_per_person=2.0,
+                      shifts=2))
     depots.insert(0, dict(id="henan-depot", name="Henan provincial reserve depot (Zhengzhou)",
                           level="province", lon=113.65, lat=34.75,
                           stock=dict(water=2000000.0, food=400000.0, bedding=100000.0),
@@ -324,8 +339,107 @@ def render() -> str:
     return HEADER + "\n" + tomli_w.dumps(build(), multiline_strings=True)
 
 
+def options_spec() -> dict[str, Any]:
+    """The bundled experiment ``zhumadian-capability-options``: today's forces against the
+    plan's capability projects, under flood and behaviour uncertainty. List positions in the
+    override paths are looked up by id here, so they stay right when the scenario changes."""
+    scenario = build()
+    team = {t["id"]: k for k, t in enumerate(scenario["rescue"]["teams"])}
+    shelter = {s["id"]: k for k, s in enumerate(scenario["shelters"])}
+    gauge = {g["id"]: k for k, g in enumerate(scenario["hazard"]["gauges"])}
+    depot = {d["id"]: k for k, d in enumerate(scenario["supplies"]["depots"])}
+    agreement = {a["id"]: k for k, a in enumerate(scenario["supplies"]["agreements"])}
+    channel = {c["name"]: k for k, c in enumerate(scenario["warnings"]["channels"])}
+    keys = [c["name_en"].split()[0].lower() for c in _counties()]
+    teams = {f"rescue.teams.{team[f'{k}-county-team']}.count": 5 for k in keys if k != "yicheng"}
+    teams |= {f"rescue.teams.{team[f'{k}-township-teams']}.count": 4 for k in keys}
+    loud, cell = channel["village loudspeakers (乡村大喇叭)"], channel["cell broadcast / SMS"]
+    warning = {f"warnings.channels.{loud}.reach_day": 0.9,
+               f"warnings.channels.{loud}.reach_night": 0.75,
+               f"warnings.channels.{cell}.reach_night": 0.8}
+    shelters = {}
+    for k in keys:
+        index = shelter[f"{k}-planned-shelter"]
+        shelters[f"shelters.{index}.capacity"] = 10000
+        shelters[f"shelters.{index}.area_m2"] = 35000.0
+    supplies = {f"supplies.agreements.{agreement[a]}.activation_delay": 2.0
+                for a in ("water-bottler", "food-company", "bedding-maker")}
+    supplies |= {f"supplies.agreements.{agreement['water-bottler']}.rate_per_hour.water": 80000.0,
+                 f"supplies.agreements.{agreement['food-company']}.rate_per_hour.food": 16000.0,
+                 f"supplies.agreements.{agreement['bedding-maker']}.rate_per_hour.bedding":
+                     3000.0,
+                 f"supplies.depots.{depot['xincai-depot']}.stock.water": 260000.0,
+                 f"supplies.depots.{depot['xincai-depot']}.stock.food": 52000.0,
+                 f"supplies.depots.{depot['xincai-depot']}.stock.bedding": 20000.0}
+    aviation = {f"rescue.teams.{team['pingyu-aviation']}.count": 4}
+    peak = {g: scenario["hazard"]["gauges"][gauge[g]]["peak_stage_m"]["triangular"]
+            for g in ("ru-runan", "hong-xincai", "hong-pingyu")}
+    return {
+        "schema_version": 1,
+        "name": "zhumadian-capability-options",
+        "title": "Zhumadian: which capability projects move which plan targets",
+        "description": OPTIONS_DESCRIPTION.strip(),
+        "base": "zhumadian-flood",
+        "replications": 20,
+        "design": "lhs",
+        "root_seed": 20221,
+        "chunk_size": 5,
+        "years": 10.0,
+        "uncertainties": [
+            *[{"path": f"hazard.gauges.{gauge[g]}.peak_stage_m", "label": f"peak stage {g}",
+               "distribution": {"triangular": peak[g]}} for g in peak],
+            {"path": "hazard.froude", "label": "floodplain Froude number",
+             "distribution": {"uniform": [0.08, 0.18]}},
+            {"path": "warnings.never_act", "label": "share who never act",
+             "distribution": {"uniform": [0.05, 0.2]}},
+            {"path": "warnings.protective_action.median", "label": "median PAI delay (min)",
+             "distribution": {"triangular": [15.0, 45.0, 120.0]}},
+        ],
+        "options": [
+            {"name": "baseline", "description": "Today's forces (plan §一)"},
+            {"name": "teams-50-20", "description": "County teams >= 50 and township teams >= 20 "
+             "people (plan §二(三)2(5))", "cost_capital_cny": 14.7e6, "cost_yearly_cny": 34.8e6,
+             "overrides": teams},
+            {"name": "village-warning", "description": "Loudspeakers and cell broadcast to every "
+             "village (plan §三(四)1)", "cost_capital_cny": 45e6, "cost_yearly_cny": 4e6,
+             "overrides": warning},
+            {"name": "county-shelters", "description": "One more comprehensive shelter of "
+             "10,000 places per county (plan §四(二))", "cost_capital_cny": 300e6,
+             "cost_yearly_cny": 10e6, "overrides": shelters},
+            {"name": "supplies-10h", "description": "Agreement reserves sized for the 10 h "
+             "target and a 4,000 m² county depot expansion", "cost_capital_cny": 20e6,
+             "cost_yearly_cny": 5e6, "overrides": supplies},
+            {"name": "aviation-pingyu", "description": "Aviation rescue centre at Pingyu "
+             "airport, 4 helicopters (plan §四)", "cost_capital_cny": 120e6,
+             "cost_yearly_cny": 40e6, "overrides": aviation},
+            {"name": "combined", "description": "All of the above",
+             "cost_capital_cny": 14.7e6 + 45e6 + 300e6 + 20e6 + 120e6,
+             "cost_yearly_cny": 34.8e6 + 4e6 + 10e6 + 5e6 + 40e6,
+             "overrides": teams | warning | shelters | supplies | aviation},
+        ],
+        "outcomes": [{"kpi": k} for k in (
+            "deaths", "warning_coverage", "warning_lead_time_p50_min", "share_evacuated",
+            "trapped", "rescue_reach_p90_min", "rescue_time_p90_min", "shelter_turned_away",
+            "basic_needs_met_hours", "basic_needs_met_within_target")],
+    }
+
+
+OPTIONS_DESCRIPTION = """
+The baseline (today's forces in the Zhumadian plan) against five capability projects the plan
+funds, and all of them together, under uncertain flood peaks on three lower reaches, floodplain
+flow speed, public compliance and protective-action delay. Costs are assumptions (CNY), to be
+replaced by the bureau's budget figures; running costs count over `years`.
+"""
+
+
+def render_options_spec() -> str:
+    header = ("# zhumadian-capability-options — GENERATED by `python -m models.builders.zhumadian"
+              " --experiment`;\n# edit the builder, not this file. Costs are assumptions.\n")
+    return header + "\n" + tomli_w.dumps(options_spec(), multiline_strings=True)
+
+
 def main() -> None:
-    sys.stdout.write(render())
+    sys.stdout.write(render_options_spec() if "--experiment" in sys.argv[1:] else render())
 
 
 if __name__ == "__main__":

@@ -17,3 +17,14 @@ def test_zhumadian_zone_rule_gives_eleven_zones_per_county_and_keeps_everyone():
     counties = zhumadian._counties()
     assert sum(z["population_night"] for z in data["zones"]) == sum(
         int(c["population_est"]) for c in counties)
+
+
+def test_bundled_experiment_spec_matches_its_builder():
+    from pathlib import Path
+
+    spec = Path(__file__).resolve().parents[2] / "experiments" / "specs" / (
+        "zhumadian-capability-options.toml")
+    assert spec.read_text(encoding="utf-8") == zhumadian.render_options_spec(), (
+        "experiments/specs/zhumadian-capability-options.toml is stale: run `python -m "
+        "models.builders.zhumadian --experiment > "
+        "experiments/specs/zhumadian-capability-options.toml`")
