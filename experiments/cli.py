@@ -99,3 +99,19 @@ def list_command(
         name = option["name"]
         n = int(counts.get(name, 0)) if len(table) else 0
         typer.echo(f"  {name}: {n} replications")
+
+
+@app.command("report")
+def report_command(
+    folder: Annotated[Path, typer.Argument(help="A result folder from `drsim experiment run`.")],
+) -> None:
+    """Write report.md, report.html, figures/ and tables/ for a result folder."""
+    from experiments.report import write_report  # matplotlib only when reporting
+
+    try:
+        written = write_report(folder)
+    except (FileNotFoundError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"report written to {folder}/report.html and report.md "
+               f"({sum(1 for p in written if p.suffix == '.png')} figures, "
+               f"{sum(1 for p in written if p.suffix == '.csv')} tables)")
