@@ -163,6 +163,8 @@ class SuppliesSection(StrictModel):
                 problems.append(f"agreements[{k}].depot: unknown depot {agreement.depot!r}")
             problems += [f"agreements[{k}].rate_per_hour: unknown item {i!r}"
                          for i in agreement.rate_per_hour if i not in items]
+            problems += [f"agreements[{k}].cap: unknown item {i!r}"
+                         for i in agreement.cap if i not in items]
         for k, donation in enumerate(self.donations):
             if donation.depot not in known:
                 problems.append(f"donations[{k}].depot: unknown depot {donation.depot!r}")
@@ -224,6 +226,7 @@ class _DepotState:
                                          trace=trace) if spec.fleet.trucks > 0 else None)
         self.open_at = math.inf
         self.wake = env.event()
+        self.loaded = 0                          # trucks loaded and not back yet
         self.out_of: set[int] = set()            # items currently out of stock with demand
 
     def available(self) -> np.ndarray:
@@ -404,39 +407,62 @@ class SupplyChain:
             yield depot.wake
             depot.wake = env.event()
 
-    def _pick(self, orders: list[_Order]) -> _Order:
+    def _priority(self, order: _Order) -> tuple:
         if self.section.policy == "most_vulnerable":
-            return min(orders, key=lambda o: (-o.vulnerable, o.created, o.number))
-        return min(orders, key=lambda o: (o.created, o.number))
+            return (-order.vulnerable, order.created, order.number)
+        return (order.created, order.number)
+
+    def _pick(self, orders: list[_Order]) -> _Order:
+        return min(orders, key=self._priority)
 
     def _dispatch(self, depot: _DepotState) -> None:
         """Load free trucks with what waiting orders need and the depot has; pass what it lacks
         up to its parent."""
         self._forward_shortfall(depot)
         trucks = depot.trucks
-        while depot.orders and trucks is not None and trucks.count < trucks.capacity:
+        allot = {o.number: o.need.copy() for o in depot.orders}
+        if self.section.policy == "fair_share" and depot.orders:
+            # Every waiting order gets the same fraction of its need of a scarce item, shared
+            # out once per dispatch (not again after each load).
+            total = np.sum([o.need for o in depot.orders], axis=0)
             available = depot.available()
-            shippable = [o for o in depot.orders if (np.minimum(o.need, available) > 1e-9).any()]
+            share = np.where(total > available, available / np.maximum(total, 1e-12), 1.0)
+            allot = {o.number: o.need * share for o in depot.orders}
+        while depot.orders and trucks is not None and depot.loaded < trucks.capacity:
+            available = depot.available()
+            shippable = [o for o in depot.orders
+                         if (np.minimum(allot.get(o.number, 0.0), available) > 1e-9).any()]
             if not shippable:
                 break
             order = self._pick(shippable)
-            share = np.ones(len(self.items))
-            if self.section.policy == "fair_share":
-                # Every waiting order gets the same fraction of its need of a scarce item.
-                total = np.sum([o.need for o in depot.orders], axis=0)
-                share = np.where(total > available, available / np.maximum(total, 1e-12), 1.0)
-            load = np.minimum(order.need * share, available)
+            # One truck carries what waiting orders for the same shelter were allotted, the
+            # picked order first, as far as its payload and volume allow.
+            same = sorted((o for o in shippable if o is not order and o.shelter == order.shelter),
+                          key=self._priority)
             fleet = depot.spec.fleet
-            weight, volume = float(load @ self.kg), float(load @ self.m3)
-            fit = min(1.0, fleet.capacity_kg / max(weight, 1e-12),
-                      fleet.capacity_m3 / max(volume, 1e-12))
-            load = load * fit
+            room_kg, room_m3 = fleet.capacity_kg, fleet.capacity_m3
+            load = np.zeros(len(self.items))
+            for o in [order, *same]:
+                want = np.minimum(allot[o.number], available - load)
+                weight, volume = float(want @ self.kg), float(want @ self.m3)
+                fit = min(1.0, room_kg / max(weight, 1e-12), room_m3 / max(volume, 1e-12))
+                part = want * fit
+                if part.sum() <= 1e-9:
+                    continue
+                load += part
+                room_kg -= float(part @ self.kg)
+                room_m3 -= float(part @ self.m3)
+                allot[o.number] = allot[o.number] - part
+                o.need = o.need - part
+                if not (o.need > 1e-9).any():
+                    depot.orders.remove(o)
+                if fit < 1.0:
+                    break
             if load.sum() <= 1e-9:
-                break
+                allot[order.number] = np.zeros(len(self.items))   # try the next order
+                continue
+            depot.loaded += 1
             by_origin = self._take(depot, load)
-            order.need = order.need - load
-            if not (order.need > 1e-9).any():
-                depot.orders.remove(order)
             self.on_trucks += load
             self.env.process(self._truck(depot, order.shelter, by_origin))
         self._count_stockouts(depot)
@@ -459,12 +485,15 @@ class SupplyChain:
         """What this depot cannot supply goes to its parent, which will deliver directly."""
         if depot.spec.parent is None:
             return
-        available = depot.available()
-        incoming = self._incoming(depot)
+        left = depot.available().copy()
+        waits = self._incoming(depot) > 0        # an agreement will still deliver these
         parent = self.depots[self._depot_index[depot.spec.parent]]
-        for order in list(depot.orders):
-            short = np.where(available + incoming < 1e-9, order.need, 0.0)
-            if not (short > 1e-9).any():
+        for order in sorted(depot.orders, key=self._priority):
+            covered = np.minimum(order.need, left)
+            left -= covered
+            short = np.where(waits, 0.0, order.need - covered)
+            short = np.where(short > 1e-9, short, 0.0)
+            if not short.any():
                 continue
             order.need = order.need - short
             if not (order.need > 1e-9).any():
@@ -508,6 +537,7 @@ class SupplyChain:
             self._deliver(shelter, load)
             back = self._travel_minutes(depot, shelter)
             yield env.timeout(minutes if back is None else back)
+        depot.loaded -= 1
         self._poke(depot)
 
     def _deliver(self, shelter: int, load: dict[Origin, np.ndarray]) -> None:
