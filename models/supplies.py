@@ -115,7 +115,8 @@ class Agreement(StrictModel):
     supplier: str = ""
     depot: str = Field(min_length=1, description="Depot it delivers into.")
     activation_delay: Uncertain = Field(
-        default=4.0, description="Hours from the first warning until deliveries start.")
+        default=4.0, description="Hours from the first warning until the supplier starts; "
+        "its goods then reach the depot hour by hour.")
     rate_per_hour: dict[str, Quantity] = Field(
         description="Units per hour delivered into the depot, by item id.")
     cap: dict[str, Quantity] = Field(
@@ -633,8 +634,8 @@ class SupplyChain:
             "basic_needs_met_hours": hours,
             "basic_needs_met_within_target": (float(hours <= self.section.target_hours)
                                               if not math.isnan(hours) else math.nan),
-            "kit_wait_p50_h": float(self.kit_waits.quantile(0.5)) / 60.0,
-            "kit_wait_p90_h": float(self.kit_waits.quantile(0.9)) / 60.0,
+            "kit_wait_p50_h": self._kit_wait_quantile(0.5),
+            "kit_wait_p90_h": self._kit_wait_quantile(0.9),
             "people_without_kit": float(self.displaced.current - self.with_kit.current),
             "depot_stockouts": float(self.stockouts),
             "truck_utilisation": self._truck_utilisation(until),
@@ -645,6 +646,15 @@ class SupplyChain:
         for k, item in enumerate(self.items):
             kpis[f"unmet_person_hours_{item.id}"] = self.unmet[k].mean(until) * until / 60.0
         return kpis
+
+    def _kit_wait_quantile(self, q: float) -> float:
+        """Quantile of the wait for the kit (hours), counting people still without one as
+        waiting for ever (so a worse outcome can never look better)."""
+        unserved = max(0, int(self.displaced.current - self.with_kit.current))
+        waits = np.concatenate([self.kit_waits.values / 60.0, np.full(unserved, np.inf)])
+        if waits.size == 0:
+            return math.nan
+        return float(np.quantile(waits, q, method="inverted_cdf"))
 
     def _truck_utilisation(self, until: float) -> float:
         busy = sum(d.trucks.in_use.mean(until) for d in self.depots if d.trucks is not None)
