@@ -310,6 +310,8 @@ class FloodRun:
         self.ledger.move(z, State.IN_TRANSIT, state, people)
         if shelter is not None:
             self._enter_shelter(shelter, z, sum(people))
+        elif state == State.SELF_ARRANGED and self.supplies is not None:
+            self.supplies.arrive_self_arranged(z, sum(people), float(self._vulnerable_share[z]))
 
     def _enter_shelter(self, shelter: int, zone: int, people: int) -> None:
         self.shelters.arrive(shelter, people)

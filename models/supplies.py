@@ -139,6 +139,10 @@ class SuppliesSection(StrictModel):
     agreements: list[Agreement] = Field(default_factory=list)
     donations: list[Donation] = Field(default_factory=list)
     policy: Literal["fcfs", "most_vulnerable", "fair_share"] = "fcfs"
+    serve_self_arranged: bool = Field(
+        default=False, description="Also supply self-arranged evacuees (with relatives, in "
+        "hotels), who collect relief at the township/village distribution point nearest their "
+        "home; they then count among the displaced in the indicator.")
     kit_share: Share = Field(default=0.95, description="Share of displaced people who must hold "
                              "the basic kit for the indicator to be met.")
     target_hours: float = Field(default=10.0, gt=0, description="The plans' target (h).")
@@ -259,6 +263,15 @@ class SupplyChain:
         self._route_minutes = route_minutes
         self.depots = [_DepotState(env, d, self.items, trace) for d in section.depots]
         self._depot_index = {d.id: k for k, d in enumerate(section.depots)}
+        # Demand points: the shelters, then (if self-arranged people are served) one relief
+        # distribution point at each township/village depot.
+        self.n_shelters = len(shelter_lonlat)
+        self._distribution_depots = [k for k, d in enumerate(section.depots)
+                                     if d.level in ("township", "village")] or list(
+                                         range(len(section.depots)))
+        if section.serve_self_arranged:
+            shelter_lonlat = [*shelter_lonlat, *[(section.depots[k].lon, section.depots[k].lat)
+                                                 for k in self._distribution_depots]]
         self._shelter_lonlat = list(shelter_lonlat)
         depot_lon = [d.lon for d in section.depots]
         depot_lat = [d.lat for d in section.depots]
@@ -268,8 +281,17 @@ class SupplyChain:
                                                   [p[1] for p in shelter_lonlat])  # (D, S)
         else:
             self.distance_km = np.zeros((len(self.depots), 0))
-        # Each shelter orders from its nearest depot with trucks, of the lowest level present.
+        # Each demand point orders from its nearest depot that has trucks.
         self.points = [self._demand_point(s) for s in range(len(shelter_lonlat))]
+        # Self-arranged people of a zone collect relief at the distribution point nearest home.
+        if section.serve_self_arranged and zones:
+            to_points = distance_matrix_km(
+                [z.lon for z in zones], [z.lat for z in zones],
+                [section.depots[k].lon for k in self._distribution_depots],
+                [section.depots[k].lat for k in self._distribution_depots])
+            self._zone_point = self.n_shelters + np.argmin(to_points, axis=1)
+        else:
+            self._zone_point = np.zeros(len(zones), dtype=np.int64)
         n = len(self.items)
         self.received = {origin: np.zeros(n) for origin in ORIGINS}   # into depots
         for depot in self.depots:
@@ -356,6 +378,12 @@ class SupplyChain:
         self._add_stock(depot, "donation", amounts)
 
     # --- demand --------------------------------------------------------------------------
+
+    def arrive_self_arranged(self, zone: int, people: int, vulnerable_share: float) -> None:
+        """Self-arranged evacuees of ``zone`` register for relief at their distribution point
+        (only when the scenario serves them)."""
+        if self.section.serve_self_arranged:
+            self.arrive(int(self._zone_point[zone]), zone, people, vulnerable_share)
 
     def arrive(self, shelter: int, zone: int, people: int, vulnerable_share: float) -> None:
         """``people`` from ``zone`` arrive at ``shelter`` and need the basic kit."""
