@@ -361,7 +361,7 @@ class FloodRun:
                 plan: list[tuple[int, int]]) -> None:
         """Evacuees caught by water in transit: exposed in the open to the water they meet now
         (hazard rating, in-transit debris factor); survivors take refuge in the nearest building
-        (ground floor) and wait for rescue there."""
+        (upstairs if it has floors) and wait for rescue there."""
         self._release_plan(plan)
         people = np.asarray(people, dtype=np.int64)
         n = int(people.sum())
@@ -377,7 +377,9 @@ class FloodRun:
         survivors = people - dead
         self.ledger.move(home, State.IN_TRANSIT, State.TRAPPED, survivors)
         self.trapped_total += survivors
-        self._call_for_rescue(home, where, survivors, np.zeros(3, dtype=np.int64),
+        # The nearest building is multi-storey as often as the zone's buildings are.
+        upstairs = self.evac_rng.binomial(survivors, self.zones[where].share_multistorey)
+        self._call_for_rescue(home, where, survivors, upstairs,
                               self._danger(where, ll.debris_factor), in_vehicle=True)
 
     # --- water arrives, peak -----------------------------------------------------------------

@@ -93,10 +93,36 @@ KPIS: dict[str, Kpi] = {
             "人均避难面积（最拥挤场所）", "m²",
             Target(">=", 3.5, "Sphere Handbook minimum standard (3.5 m² per person)")),
         Kpi("team_utilisation", "Rescue team utilisation", "救援队伍利用率", "share"),
+        # Relief supplies (docs/models/supplies.md).
+        Kpi("basic_needs_met_hours", "Time until basic needs of the displaced are met",
+            "受灾人员基本生活得到有效救助的时间", "h",
+            Target("<", 10.0, "Zhumadian plan 2022, table 1 #10; Urumqi, Zhejiang, Anshan plans "
+                   "(< 10 h)")),
+        Kpi("basic_needs_met_within_target", "Basic needs met within 10 h (1 yes, 0 no)",
+            "10小时内基本生活得到救助（是1/否0）", "share"),
+        Kpi("kit_wait_p50_h", "Wait for the basic kit, median",
+            "领取基本生活物资等待时间（中位数）", "h"),
+        Kpi("kit_wait_p90_h", "Wait for the basic kit, 90th percentile",
+            "领取基本生活物资等待时间（第90百分位）", "h"),
+        Kpi("people_without_kit", "Displaced people still without the kit",
+            "仍未领到基本生活物资的人数", "people"),
+        Kpi("depot_stockouts", "Depot stock-outs", "储备库断货次数", "count"),
+        Kpi("truck_utilisation", "Truck utilisation", "运输车辆利用率", "share"),
+        Kpi("share_from_physical", "Share of supplies from government stock",
+            "政府实物储备供应占比", "share"),
+        Kpi("share_from_agreement", "Share of supplies from agreement reserves",
+            "协议储备供应占比", "share"),
+        Kpi("share_from_donation", "Share of supplies from donations", "捐赠物资供应占比",
+            "share"),
     ]
 }
 
 
 def describe(name: str) -> Kpi:
     """The catalogue entry for ``name``, or a plain one if the KPI is not catalogued."""
-    return KPIS.get(name) or Kpi(name, name.replace("_", " "), name, "")
+    if name in KPIS:
+        return KPIS[name]
+    if name.startswith("unmet_person_hours_"):
+        item = name.removeprefix("unmet_person_hours_")
+        return Kpi(name, f"Unmet person-hours, {item}", f"未满足人·小时（{item}）", "person-h")
+    return Kpi(name, name.replace("_", " "), name, "")
