@@ -12,6 +12,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
+from models.chemical import ChemicalScenario, build_chemical
 from models.flood import FloodScenario, build_flood
 from models.queueing import QueueScenario, build_queue
 from models.scenario import ScenarioBase
@@ -31,6 +32,9 @@ MODELS: dict[str, ModelEntry] = {
     "flood": ModelEntry(FloodScenario, build_flood,
                         "City-scale flood: hazard, warnings, evacuation, shelters, rescue, "
                         "life loss"),
+    "chemical": ModelEntry(ChemicalScenario, build_chemical,
+                           "Hazardous-chemical release: plume, warning, shelter in place or "
+                           "evacuation, hazmat, EMS"),
     "queue": ModelEntry(QueueScenario, build_queue,
                         "Reference M/M/c queue (engine validation against Erlang C)"),
 }

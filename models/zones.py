@@ -12,13 +12,13 @@ from pydantic import Field, model_validator
 
 from sim.config import StrictModel
 
-__all__ = ["Zone", "Share"]
+__all__ = ["Zone", "ZoneBase", "Share"]
 
 Share = Annotated[float, Field(ge=0, le=1)]
 
 
-class Zone(StrictModel):
-    """One zone. Elevations in metres above the common datum of the river gauges."""
+class ZoneBase(StrictModel):
+    """What every zone has, whatever the hazard: place, size and people."""
 
     id: str = Field(min_length=1, description="Unique identifier, used by other sections.")
     name: str = Field(default="", description="Human name (Chinese or English).")
@@ -32,13 +32,9 @@ class Zone(StrictModel):
     share_elderly: Share = Field(description="Share aged 60 and over.")
     share_multistorey: Share = Field(
         description="Share living in buildings of 2+ storeys (vertical refuge possible).")
-    ground_elevation_m: float = Field(description="Ground elevation (m above gauge datum).")
-    protection_m: float = Field(
-        default=0.0, ge=0, description="Height of levees/protection above ground (m).")
-    gauge: str = Field(min_length=1, description="Id of the river gauge whose stage floods it.")
 
     @model_validator(mode="after")
-    def _shares(self) -> Zone:
+    def _shares(self) -> ZoneBase:
         if self.share_children + self.share_elderly > 1:
             raise ValueError("share_children + share_elderly must not exceed 1")
         return self
@@ -48,3 +44,12 @@ class Zone(StrictModel):
         if daytime and self.population_day is not None:
             return self.population_day
         return self.population_night
+
+
+class Zone(ZoneBase):
+    """A flood zone. Elevations in metres above the common datum of the river gauges."""
+
+    ground_elevation_m: float = Field(description="Ground elevation (m above gauge datum).")
+    protection_m: float = Field(
+        default=0.0, ge=0, description="Height of levees/protection above ground (m).")
+    gauge: str = Field(min_length=1, description="Id of the river gauge whose stage floods it.")
