@@ -102,9 +102,10 @@ class Hospital(StrictModel):
 
 
 class ResponseSection(StrictModel):
-    detector_delay: Duration | None = Field(
-        default=5.0, description="Site gas detectors raise the alarm after this (None: no "
-        "detectors).")
+    detectors: bool = Field(default=True, description="The site has gas detectors (a "
+                            "transport release never has).")
+    detector_delay: Duration = Field(default=5.0, description="Detectors raise the alarm "
+                                     "after this.")
     public_call_delay: Duration = Field(default=20.0, description="A call from the public.")
     instruction: Literal["shelter", "evacuate"] = Field(
         default="shelter", description="What warned people are told to do.")
@@ -189,7 +190,7 @@ class ChemicalRun:
         self.weather = [self._weather_step(w, rng) for w in sc.weather]
         response = sc.response
         detected = response.public_call_delay
-        if response.detector_delay is not None and not sc.source.transport:
+        if response.detectors and not sc.source.transport:
             detected = min(detected, response.detector_delay)
         self.detected_at = detected
         hazmat_rng = streams["hazmat"]
@@ -245,13 +246,16 @@ class ChemicalRun:
         evacuate = np.array([sc.response.instruction == "evacuate" or z.id in
                              sc.response.evacuate_zones for z in zones])
         self.harm = _Harm(self.times, self.outdoor, ex, probit, chemical.cas, indoor_share)
-        self.expected_deaths = {}
-        for name, evac in {"all_shelter": np.zeros(n_zones, bool),
-                           "all_evacuate": np.ones(n_zones, bool)}.items():
-            (p, _, _), (q, _, _) = self.harm.outcomes(cohort_grid, evac)
-            self.expected_deaths[name] = float((acting * p).sum() + (never * q).sum())
-        (p_act, hurt_act, min_act), (p_never, hurt_never, min_never) = self.harm.outcomes(
-            cohort_grid, evacuate)
+        # Both instructions for every zone (the counterfactuals), then the one actually given.
+        sheltered, (p_never, hurt_never, min_never) = self.harm.outcomes(
+            cohort_grid, np.zeros(n_zones, bool))
+        evacuated, _ = self.harm.outcomes(cohort_grid, np.ones(n_zones, bool))
+        never_deaths = float((never * p_never).sum())
+        self.expected_deaths = {
+            "all_shelter": float((acting * sheltered[0]).sum()) + never_deaths,
+            "all_evacuate": float((acting * evacuated[0]).sum()) + never_deaths}
+        p_act, hurt_act, min_act = (np.where(evacuate[:, None], e, h)
+                                    for e, h in zip(evacuated, sheltered, strict=True))
         self.expected_deaths["actual"] = float((acting * p_act).sum() + (never * p_never).sum())
         life = streams["lifeloss"]
         dead_act = life.binomial(acting, p_act)
@@ -346,7 +350,9 @@ class _Harm:
         self.limit2 = aegl(cas, 2, 60.0)
         self.normal = _indoor(outdoor, self.step, ex.normal_air_exchange_per_h)     # (Z, P, T)
         self.sealed = _indoor(outdoor, self.step, ex.shelter_air_exchange_per_h)    # (Z, P, T)
-        self.exposed = np.flatnonzero(outdoor.max(axis=(1, 2)) > 0)
+        # Zones whose air never reaches half of AEGL-1 (60 min) come to no harm worth computing
+        # (probit lethality and the AEGL-2 injury rule are nil far below it).
+        self.exposed = np.flatnonzero(outdoor.max(axis=(1, 2)) >= 0.5 * aegl(cas, 1, 60.0))
         self.peak_index = np.argmax(outdoor, axis=2)                                # (Z, P)
 
     def _paths(self, z: int, act: np.ndarray, evacuate: bool) -> tuple[np.ndarray, np.ndarray]:
