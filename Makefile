@@ -33,6 +33,8 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/flood.py
+	$(BIN)/python benchmarks/plume.py
+	$(BIN)/python benchmarks/chemical.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis

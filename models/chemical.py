@@ -329,9 +329,18 @@ class ChemicalRun:
         return {"alerted": self.alerted, "awaiting_ambulance": self.ems.waiting,
                 "in_hospital": self.ems.in_hospital}
 
-    def extras(self) -> dict[str, dict[str, float]]:
+    def extras(self) -> dict:
+        """Peak and over-time concentration per zone, for maps (JSON-friendly)."""
         peak = self.outdoor.max(axis=2).mean(axis=1)   # zone mean of its points' peaks
-        return {"peak_ppm": {z.id: float(c) for z, c in zip(self.sc.zones, peak, strict=True)}}
+        # Map layers: each zone's mean outdoor concentration on the report grid (ppm).
+        step = self.sc.report_every or self.sc.horizon / 100
+        grid = np.arange(0.0, self.sc.horizon + step / 2, step)
+        index = np.clip(np.searchsorted(self.times, grid), 0, self.times.size - 1)
+        layers = self.outdoor.mean(axis=1)[:, index]
+        return {"peak_ppm": {z.id: float(c) for z, c in zip(self.sc.zones, peak, strict=True)},
+                "report_minutes": {str(i): float(t) for i, t in enumerate(grid)},
+                "zone_ppm": {z.id: {str(i): float(c) for i, c in enumerate(row)}
+                             for z, row in zip(self.sc.zones, layers, strict=True)}}
 
 
 class _Harm:
