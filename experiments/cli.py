@@ -53,6 +53,11 @@ def run_command(
     if existing is not None and existing.get("spec_hash") != spec_hash:
         raise _fail(f"{folder} holds results of a different spec (hash "
                     f"{str(existing.get('spec_hash'))[:12]}); use another --out")
+    base_hash = canonical_hash(loaded.base)
+    if existing is not None and existing.get("base_scenario", {}).get("hash") != base_hash:
+        raise _fail(f"{folder} holds results of a different base scenario (hash "
+                    f"{str(existing.get('base_scenario', {}).get('hash'))[:12]}); "
+                    "use another --out")
     try:
         pool = make_executor(executor)
     except ValueError as exc:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
@@ -39,11 +41,18 @@ class Executor:
         pass
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which cancels them and keeps what was written (a
+    terminal sends SIGINT to the whole process group)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class LocalProcesses(Executor):
     def __init__(self, workers: int) -> None:
         self.name = f"local:{workers}"
         self._pool = ProcessPoolExecutor(max_workers=workers,
-                                         mp_context=multiprocessing.get_context("spawn"))
+                                         mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_ignore_interrupts)
 
     def map_unordered(self, fn: Callable[..., Any], tasks: Iterable[tuple]) -> Iterator[Any]:
         futures = [self._pool.submit(fn, *task) for task in tasks]
@@ -68,8 +77,17 @@ class DaskCluster(Executor):
         self._cluster = None
         if address is None:
             self.name = f"dask:local:{workers}"
-            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                         processes=True, dashboard_address=None)
+            # The workers start with SIGINT ignored (inherited): a terminal's Ctrl-C reaches
+            # the whole process group, and only this process should handle it. (signal.signal
+            # works in the main thread only; elsewhere workers keep the default.)
+            main = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+            try:
+                self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                             processes=True, dashboard_address=None)
+            finally:
+                if main:
+                    signal.signal(signal.SIGINT, previous)
             self._client = Client(self._cluster)
         else:
             self.name = f"dask://{address}"

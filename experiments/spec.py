@@ -37,6 +37,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
 
 from models.kpis import Target, describe
@@ -180,13 +181,26 @@ def load_spec(source: str | Path) -> LoadedSpec:
         base = load_scenario(base_source)
     except ConfigError as exc:
         raise ConfigError.single(str(path), "base", exc.one_line()) from None
-    # Check every path now: the uncertainties at their means, each option's overrides.
+    # Check every path now, before any run: each uncertainty across its range (extremes and an
+    # off-grid point, so a continuous draw on an integer field or a bound outside the field's
+    # limits shows at once), then each option's overrides.
     means = {u.path: u.distribution.mean() for u in spec.uncertainties}
     try:
         with_overrides(base, means)
     except ConfigError as exc:
         raise ConfigError.single(str(path), "uncertainties", exc.problems[0].path + ": "
                                  + exc.problems[0].message) from None
+    probes = (0.001, 0.37, 0.999)
+    for i, u in enumerate(spec.uncertainties):
+        for q in probes:
+            value = float(np.asarray(u.distribution.ppf(np.array([q])))[0])
+            try:
+                with_overrides(base, {u.path: value})
+            except ConfigError as exc:
+                raise ConfigError.single(
+                    str(path), f"uncertainties[{i}].distribution",
+                    f"a draw of {value:g} for {u.path} is invalid "
+                    f"({exc.problems[0].message})") from None
     for i, option in enumerate(spec.options):
         try:
             with_overrides(base, {**means, **option.overrides})

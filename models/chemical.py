@@ -29,7 +29,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 import simpy
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from scipy.signal import lfilter
 
 from models.geo import distance_matrix_km, haversine_km
@@ -80,6 +80,20 @@ class WeatherSpec(StrictModel):
     insolation: Literal["strong", "moderate", "slight"] | None = None
     night_cloud: Literal["over_4_8", "under_3_8"] | None = None
     overcast: bool = False
+
+    @field_validator("wind_speed_m_s")
+    @classmethod
+    def _speed(cls, value):
+        if isinstance(value, int | float) and not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"wind speed must be a number >= 0 m/s, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _sky(self) -> WeatherSpec:
+        if self.stability is None and (self.insolation is None) == (self.night_cloud is None):
+            raise ValueError("give stability, or exactly one of insolation (day) and "
+                             "night_cloud (night)")
+        return self
 
 
 class HazmatTeam(StrictModel):

@@ -252,6 +252,13 @@ def _step(annotation: Any, part: str | int) -> Any:
         raise KeyError(part)
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType) and any(_is_model(a) for a in args):
+        # A union of models (e.g. release kinds): the field must exist in one of them.
+        found = [a.model_fields[part].annotation for a in args
+                 if _is_model(a) and isinstance(part, str) and part in a.model_fields]
+        if not found:
+            raise KeyError(part)
+        return found[0] if all(f == found[0] for f in found) else Any
     if origin in (list, tuple) and isinstance(part, int):
         return args[0] if args else Any
     if origin in (dict, Mapping) and isinstance(part, str):
