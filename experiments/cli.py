@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -70,6 +71,8 @@ def run_command(
         try:
             summary = run_experiment(loaded, store, pool, progress=bar.update)
         except KeyboardInterrupt:
+            # Finish the clean-up (closing the pool) without a second Ctrl-C cutting it short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             bar.close()
             typer.echo(f"interrupted: finished chunks are kept in {folder}; "
                        "run again with --resume", err=True)
