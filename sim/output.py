@@ -95,8 +95,9 @@ def write_atomically(
 def write_run(out_dir: str | Path, results: Sequence[ReplicationResult],
               manifest: Mapping[str, Any],
               extra_files: Mapping[str, Callable[[Path], Any]] | None = None) -> list[Path]:
-    """Write kpis.csv, kpi_summary.csv, timeseries.parquet, trace.parquet (if traced) and
-    manifest.json for a set of replications of one scenario, plus ``extra_files`` (name ->
+    """Write kpis.csv, kpi_summary.csv, timeseries.parquet, trace.parquet (if traced),
+    extras.json (if the model gives per-zone extras) and manifest.json for a set of
+    replications of one scenario, plus ``extra_files`` (name ->
     writer called with the path, e.g. figures) before the manifest, all in one all-or-nothing
     write."""
     writers: dict[str, Callable[[Path], Any]] = {
@@ -107,6 +108,12 @@ def write_run(out_dir: str | Path, results: Sequence[ReplicationResult],
     trace = trace_frame(results)
     if trace is not None:
         writers["trace.parquet"] = lambda p: trace.to_parquet(p, index=False)
+    if any(r.extras for r in results):
+        # Per-zone results (peak depth, hours until basic needs met, concentration layers).
+        extras = [_finite_or_null({"replication": r.replication, **r.extras})
+                  for r in results]
+        writers["extras.json"] = lambda p: p.write_text(
+            json.dumps(extras, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
     for name, write in (extra_files or {}).items():
         if name in writers or name == "manifest.json" or Path(name).name != name:
             raise ValueError(f"extra file {name!r}: expected a plain file name not used by the "
@@ -115,3 +122,14 @@ def write_run(out_dir: str | Path, results: Sequence[ReplicationResult],
     writers["manifest.json"] = lambda p: p.write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     return write_atomically(out_dir, writers)
+
+
+def _finite_or_null(value: Any) -> Any:
+    """JSON has no NaN or infinity: write them as null."""
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_null(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value

@@ -28,8 +28,8 @@ def test_flood_run_writes_timeline_and_map(invoke, tmp_path: Path) -> None:
     result = invoke("run", "tiny-flood", "--reps", "2", "--no-progress", "--out", out)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "kpi_summary.csv", "kpis.csv", "manifest.json", "map.png", "timeline.png",
-        "timeseries.parquet"]
+        "extras.json", "kpi_summary.csv", "kpis.csv", "manifest.json", "map.png",
+        "timeline.png", "timeseries.parquet"]
     for name in ("timeline.png", "map.png"):
         assert_png(out / name)
     listing = " ".join(result.stdout.split())        # rich may wrap the file list
