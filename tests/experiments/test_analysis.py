@@ -27,6 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from scipy.stats import qmc
+from tiny_spec import tiny_spec
 
 from experiments import analysis
 from experiments.analysis import (
@@ -511,41 +512,8 @@ def test_negative_indices_are_explained() -> None:
 
 # --- end to end --------------------------------------------------------------------------------
 
-TINY = """\
-schema_version = 1
-name = "tiny-analysis"
-base = "tiny-flood"
-replications = 4
-design = "lhs"
-root_seed = 7
-chunk_size = 4
-
-[[uncertainties]]
-path = "hazard.gauges.0.peak_stage_m"
-distribution = { triangular = [23.5, 24.8, 26.0] }
-
-[[uncertainties]]
-path = "warnings.never_act"
-distribution = { uniform = [0.05, 0.2] }
-
-[[options]]
-name = "baseline"
-
-[[options]]
-name = "more-boats"
-cost_capital_cny = 2e6
-overrides = { "rescue.teams.0.count" = 6 }
-
-[[outcomes]]
-kpi = "deaths"
-
-[[outcomes]]
-kpi = "warning_coverage"
-
-[[outcomes]]
-kpi = "basic_needs_met_hours"
-target = "< 10"
-"""
+TINY = tiny_spec("tiny-analysis", replications=4, chunk_size=4, outcomes=(
+    '\n[[outcomes]]\nkpi = "basic_needs_met_hours"\ntarget = "< 10"\n'))
 
 
 def test_analysis_of_a_real_tiny_experiment(tmp_path: Path) -> None:

@@ -4,47 +4,15 @@ from pathlib import Path
 
 import matplotlib.image as mpimg
 import pytest
+from tiny_spec import tiny_spec
 from typer.testing import CliRunner
 
 from drsim.cli import app
 
-SPEC = """\
-schema_version = 1
-name = "tiny-report"
-title = "Tiny report"
-description = "Two options on tiny-flood."
-base = "tiny-flood"
-replications = 12
-design = "lhs"
-root_seed = 3
-chunk_size = 6
-
-[[uncertainties]]
-path = "hazard.gauges.0.peak_stage_m"
-distribution = { triangular = [23.5, 24.8, 26.0] }
-
-[[uncertainties]]
-path = "warnings.never_act"
-distribution = { uniform = [0.05, 0.2] }
-
-[[options]]
-name = "baseline"
-
-[[options]]
-name = "more-boats"
-description = "Three more crews"
-cost_capital_cny = 2e6
-overrides = { "rescue.teams.0.count" = 6 }
-
-[[outcomes]]
-kpi = "deaths"
-
-[[outcomes]]
-kpi = "warning_coverage"
-
-[[outcomes]]
-kpi = "basic_needs_met_hours"
-"""
+SPEC = tiny_spec(
+    "tiny-report", replications=12, root_seed=3, chunk_size=6,
+    header='title = "Tiny report"\ndescription = "Two options on tiny-flood."\n',
+    outcomes='\n[[outcomes]]\nkpi = "basic_needs_met_hours"\n')
 
 
 @pytest.fixture(scope="module")

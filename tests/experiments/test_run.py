@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tiny_spec import tiny_spec
 from typer.testing import CliRunner
 
 from drsim.cli import app
@@ -27,37 +28,7 @@ from experiments.run import run_experiment
 from experiments.spec import load_spec
 from experiments.store import ResultStore
 
-TINY = """\
-schema_version = 1
-name = "tiny-options"
-base = "tiny-flood"
-replications = 6
-design = "lhs"
-root_seed = 7
-chunk_size = 2
-
-[[uncertainties]]
-path = "hazard.gauges.0.peak_stage_m"
-distribution = { triangular = [23.5, 24.8, 26.0] }
-
-[[uncertainties]]
-path = "warnings.never_act"
-distribution = { uniform = [0.05, 0.2] }
-
-[[options]]
-name = "baseline"
-
-[[options]]
-name = "more-boats"
-cost_capital_cny = 2e6
-overrides = { "rescue.teams.0.count" = 6 }
-
-[[outcomes]]
-kpi = "deaths"
-
-[[outcomes]]
-kpi = "warning_coverage"
-"""
+TINY = tiny_spec()
 
 # Slow enough to kill midway: 2 options x 12 replications, one replication per part file.
 SLOW = TINY.replace("replications = 6", "replications = 30").replace("chunk_size = 2",

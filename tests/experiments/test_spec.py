@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tiny_spec import tiny_spec
 from typer.testing import CliRunner
 
 from drsim.cli import app
@@ -18,37 +19,7 @@ from experiments.spec import ExperimentSpec, bundled_spec_names, load_spec
 from sim.distributions import Choice, LogNormal, Normal, Triangular, Uniform
 
 # The tiny spec used throughout (two options, two uncertainties, 6 replications in chunks of 2).
-TINY = """\
-schema_version = 1
-name = "tiny-options"
-base = "tiny-flood"
-replications = 6
-design = "lhs"
-root_seed = 7
-chunk_size = 2
-
-[[uncertainties]]
-path = "hazard.gauges.0.peak_stage_m"
-distribution = { triangular = [23.5, 24.8, 26.0] }
-
-[[uncertainties]]
-path = "warnings.never_act"
-distribution = { uniform = [0.05, 0.2] }
-
-[[options]]
-name = "baseline"
-
-[[options]]
-name = "more-boats"
-cost_capital_cny = 2e6
-overrides = { "rescue.teams.0.count" = 6 }
-
-[[outcomes]]
-kpi = "deaths"
-
-[[outcomes]]
-kpi = "warning_coverage"
-"""
+TINY = tiny_spec()
 
 
 @pytest.fixture
