@@ -105,14 +105,16 @@ def travel_hours(distance_km: float, speed_kmh: float) -> float:
 
 
 class RoadNetwork:
-    """Two-way road graph with point-queue links and closures by flood depth.
+    """Two-way road graph with point-queue links, closures by flood depth and ordered closures.
 
-    ``water_level(zone_index, t)`` gives the water surface (m above datum) in a zone at time t,
-    or -inf when dry.
+    ``water_depth(zone_index, t)`` gives the water depth (m) in a zone at time t (0 when dry);
+    None for a network without water (a chemical release). :meth:`close` closes a link from a
+    given time on (police closure, a tanker lying across the road).
     """
 
     def __init__(self, section: RoadsSection, zones: Sequence[Zone],
-                 water_depth: Callable[[int, float], float], closure_depth_m: float) -> None:
+                 water_depth: Callable[[int, float], float] | None,
+                 closure_depth_m: float = math.inf) -> None:
         zone_index = {z.id: i for i, z in enumerate(zones)}
         self.zones = zones
         self.nodes = {n.id: n for n in section.nodes}
@@ -137,6 +139,8 @@ class RoadNetwork:
                                                             and link.elevation_m is not None)
                 else 0.0,
                 "next_free": 0.0,
+                "closed_from": math.inf,   # ordered closure (close()), minutes
+                "closed_until": math.inf,
             }
             self.graph.add_edge(link.source, link.target, minutes=data["minutes"])
             self.links[frozenset((link.source, link.target))] = data
@@ -152,9 +156,17 @@ class RoadNetwork:
     def nearest_node(self, lon: float, lat: float) -> str:
         return self._nearest_nodes([(lon, lat)])[0]
 
+    def close(self, a: str, b: str, start: float, end: float = math.inf) -> None:
+        """Close link a-b (either direction) during [start, end) minutes; an earlier closure of
+        the same link is replaced."""
+        data = self.links[frozenset((a, b))]
+        data["closed_from"], data["closed_until"] = float(start), float(end)
+
     def is_closed(self, a: str, b: str, t: float) -> bool:
         data = self.links[frozenset((a, b))]
-        if data["zone"] is None:
+        if data["closed_from"] <= t < data["closed_until"]:
+            return True
+        if data["zone"] is None or self._water_depth is None:
             return False
         return self._water_depth(data["zone"], t) - data["raise_m"] >= self.closure_depth_m
 
