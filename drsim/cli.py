@@ -213,5 +213,28 @@ def schema(
         typer.echo(f"schema written to {out}")
 
 
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="Local port to serve on.")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this "
+                                         "machine only; 0.0.0.0: the whole network).")] =
+    "127.0.0.1",
+    browser: Annotated[bool, typer.Option(help="Open a browser tab.")] = True,
+) -> None:
+    """Open the leaders' dashboard (Streamlit) in a browser."""
+    import subprocess
+
+    from dashboard import APP_PATH
+
+    command = [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+               "--server.port", str(port), "--server.address", address,
+               "--server.headless", "false" if browser else "true",
+               "--browser.gatherUsageStats", "false"]
+    try:
+        raise typer.Exit(subprocess.call(command))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
 def main() -> None:
     app()
