@@ -23,6 +23,7 @@ located line, e.g. ``orders.orders[2].targets: unknown zone 'Z9'``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
@@ -83,6 +84,15 @@ class OrdersSection(StrictModel):
         times = [o.at for o in self.orders if o.action in actions and target in o.targets]
         return min(times) if times else None
 
+    def decided_at(self, action: str | tuple[str, ...], target: str, plan: float,
+                   delay: float = 0.0) -> float:
+        """When the decision on ``target`` takes effect: ``plan`` (the plan's minute, inf for
+        never) against the first order plus ``delay``; the earlier of the two, or with
+        ``replaces_plan`` the order's alone (inf without one)."""
+        ordered = self.earliest(action, target)
+        at = math.inf if ordered is None else ordered + delay
+        return at if self.replaces_plan else min(plan, at)
+
 
 def link_key(source: str, target: str) -> str:
     """The id of a road link in orders: ``"source-target"`` (either order names the link)."""
@@ -90,17 +100,24 @@ def link_key(source: str, target: str) -> str:
 
 
 def check_orders(section: OrdersSection | None, known: Mapping[str, Iterable[str]],
-                 horizon: float, path: str = "orders") -> list[tuple[str, str]]:
+                 horizon: float, path: str = "orders",
+                 actions: Iterable[str] | None = None) -> list[tuple[str, str]]:
     """Located problems in ``section``: actions the model does not apply (a kind missing from
-    ``known``), unknown target ids, times past the horizon. ``known`` maps an id kind ("zone",
-    "shelter", ...) to the ids the scenario has; for links, give both "a-b" and "b-a"."""
+    ``known``, or an action left out of ``actions`` when given), unknown target ids, times past
+    the horizon. ``known`` maps an id kind ("zone", "shelter", ...) to the ids the scenario has;
+    for links, give both "a-b" and "b-a"."""
     if section is None:
         return []
     problems: list[tuple[str, str]] = []
     sets = {kind: set(ids) for kind, ids in known.items()}
+    applied = None if actions is None else set(actions)
     for i, order in enumerate(section.orders):
         where = f"{path}.orders[{i}]"
         kind = ACTIONS[order.action]
+        if applied is not None and order.action not in applied:
+            problems.append((f"{where}.action", f"{order.action!r} is not an action this "
+                             f"model applies (it applies {', '.join(sorted(applied))})"))
+            continue
         if kind not in sets:
             problems.append((f"{where}.action", f"{order.action!r} is not an action this "
                              f"model applies (it has no {kind}s)"))
