@@ -1,0 +1,24 @@
+"""drsim dashboard entry point (``drsim dashboard`` or ``streamlit run dashboard/app.py``).
+
+A multipage app: the language switch lives in the sidebar and in ``st.session_state["lang"]``;
+every page reads it from there. UI state lives in ``st.session_state`` only.
+"""
+
+import streamlit as st
+
+from dashboard.i18n import LANGUAGES, tr
+
+st.set_page_config(page_title="drsim", page_icon="🌊", layout="wide")
+st.session_state.setdefault("lang", "en")
+st.sidebar.radio(tr("language", st.session_state["lang"]), list(LANGUAGES),
+                 format_func=LANGUAGES.__getitem__, key="lang", horizontal=True)
+lang = st.session_state["lang"]
+
+pages = [
+    st.Page("views/explorer.py", title=tr("page_explorer", lang), icon="🗺️",
+            url_path="explorer", default=True),
+    st.Page("views/compare.py", title=tr("page_compare", lang), icon="⚖️", url_path="compare"),
+    st.Page("views/drill.py", title=tr("page_drill", lang), icon="🎯", url_path="drill"),
+]
+st.sidebar.caption(tr("app_title", lang))
+st.navigation(pages).run()

@@ -1,0 +1,139 @@
+"""English and Chinese labels of the dashboard.
+
+KPI names come from the KPI catalogue (:mod:`models.kpis`), worded as the plans word them; this
+module holds the dashboard's own words. ``tr(key, lang)`` falls back to English, then to the key,
+so a missing translation shows up as English rather than as an error in front of a leader.
+"""
+
+from __future__ import annotations
+
+from models.kpis import KPIS
+
+__all__ = ["LANGUAGES", "tr", "kpi_label", "STRINGS"]
+
+LANGUAGES = {"en": "English", "zh": "中文"}
+
+STRINGS: dict[str, dict[str, str]] = {
+    "app_title": {"en": "drsim — disaster response", "zh": "drsim — 灾害应急响应仿真"},
+    "language": {"en": "Language", "zh": "语言"},
+    "page_explorer": {"en": "Scenario explorer", "zh": "情景推演"},
+    "page_compare": {"en": "Option comparison", "zh": "方案比选"},
+    "page_drill": {"en": "Drill control", "zh": "演练导调"},
+    # Explorer
+    "scenario_source": {"en": "Scenario", "zh": "情景"},
+    "bundled": {"en": "Bundled scenario", "zh": "内置情景"},
+    "upload": {"en": "Or upload a scenario file (TOML)", "zh": "或上传情景文件（TOML）"},
+    "upload_error": {"en": "This scenario file cannot be used", "zh": "该情景文件无法使用"},
+    "upload_too_big": {"en": "The file is larger than {limit} kB", "zh": "文件超过 {limit} kB"},
+    "levers": {"en": "What you can fund and decide", "zh": "可投入的能力与决策"},
+    "levers_none": {"en": "This scenario has no levers the dashboard knows.",
+                    "zh": "该情景没有可调整的能力参数。"},
+    "replications": {"en": "Replications", "zh": "重复次数"},
+    "seed": {"en": "Random seed", "zh": "随机种子"},
+    "run": {"en": "Run", "zh": "运行"},
+    "running": {"en": "Running replication {i} of {n}", "zh": "正在运行第 {i}/{n} 次"},
+    "not_run": {"en": "Set the levers and press Run.", "zh": "设置参数后点击“运行”。"},
+    "results_for": {"en": "Results: {name}, {n} replication(s), seed {seed}, {secs:.1f} s",
+                    "zh": "结果：{name}，{n} 次重复，种子 {seed}，用时 {secs:.1f} 秒"},
+    "stale": {"en": "The levers changed since this run: press Run to update.",
+              "zh": "参数已修改，请点击“运行”更新结果。"},
+    "kpis_targets": {"en": "Plan targets", "zh": "规划目标"},
+    "kpis_other": {"en": "Other indicators", "zh": "其他指标"},
+    "target": {"en": "target", "zh": "目标"},
+    "met": {"en": "met", "zh": "达到"},
+    "not_met": {"en": "not met", "zh": "未达到"},
+    "met_share": {"en": "met in {k} of {n} runs", "zh": "{n} 次中 {k} 次达到"},
+    "no_value": {"en": "not reached", "zh": "未达到/无"},
+    "map": {"en": "Map", "zh": "地图"},
+    "map_time": {"en": "Time (hours after the start)", "zh": "时间（开始后小时）"},
+    "map_layer_depth": {"en": "Water depth (m)", "zh": "水深（米）"},
+    "map_layer_ppm": {"en": "Outdoor concentration (ppm)", "zh": "室外浓度（ppm）"},
+    "zones": {"en": "Zones", "zh": "区域"},
+    "shelters": {"en": "Shelters", "zh": "避难场所"},
+    "depots": {"en": "Depots", "zh": "储备库"},
+    "team_bases": {"en": "Team bases", "zh": "救援队伍驻地"},
+    "gauges": {"en": "River gauges", "zh": "水文站"},
+    "roads": {"en": "Roads", "zh": "道路"},
+    "source": {"en": "Release source", "zh": "泄漏源"},
+    "hospitals": {"en": "Hospitals", "zh": "医院"},
+    "timelines": {"en": "Timelines", "zh": "过程曲线"},
+    "people_by_state": {"en": "People by state", "zh": "人员状态"},
+    "rescue_and_shelter": {"en": "Rescue teams busy and shelter occupancy",
+                           "zh": "救援力量占用与避难场所安置"},
+    "supply_coverage": {"en": "Displaced people and basic-kit coverage",
+                        "zh": "安置人员与基本生活物资保障"},
+    "band": {"en": "5–95 % band over replications", "zh": "各次重复的 5–95 % 区间"},
+    "hours": {"en": "hours", "zh": "小时"},
+    "people": {"en": "people", "zh": "人"},
+    "download_kpis": {"en": "Download KPI table (CSV)", "zh": "下载指标表（CSV）"},
+    "download_timeline": {"en": "Download timeline figure (PNG)", "zh": "下载过程曲线图（PNG）"},
+    # Compare
+    "experiment_dir": {"en": "Experiment results folder", "zh": "试验结果目录"},
+    "experiment_load": {"en": "Load", "zh": "加载"},
+    "experiment_run": {"en": "Or run a small experiment here", "zh": "或在此运行小型试验"},
+    "experiment_spec": {"en": "Experiment spec", "zh": "试验方案"},
+    "experiment_out": {"en": "Write results to", "zh": "结果写入目录"},
+    "experiment_reps": {"en": "Replications per option", "zh": "每个方案的重复次数"},
+    "experiment_go": {"en": "Run experiment", "zh": "运行试验"},
+    "experiment_error": {"en": "Cannot use these results", "zh": "无法使用该结果"},
+    "experiment_none": {"en": "Load a results folder or run an experiment.",
+                        "zh": "请加载结果目录或运行试验。"},
+    "rank_by": {"en": "Rank options by", "zh": "按指标排序"},
+    "ranking": {"en": "Options ranked (mean with 95 % confidence interval)",
+                "zh": "方案排序（均值及95%置信区间）"},
+    "target_probability": {"en": "Probability of meeting each plan target",
+                           "zh": "达到各项规划目标的概率"},
+    "cost_effectiveness": {"en": "Cost-effectiveness", "zh": "成本效益"},
+    "download_tables": {"en": "Download tables (CSV)", "zh": "下载表格（CSV）"},
+    "download_figure": {"en": "Download figure (PNG)", "zh": "下载图（PNG）"},
+    "briefing": {"en": "Download one-page briefing (HTML)", "zh": "下载一页简报（HTML）"},
+    "option": {"en": "Option", "zh": "方案"},
+    "mean": {"en": "Mean", "zh": "均值"},
+    "ci": {"en": "95 % CI", "zh": "95%置信区间"},
+    "p_met": {"en": "P(target met)", "zh": "达标概率"},
+    "cost_m": {"en": "Total cost (M CNY)", "zh": "总成本（百万元）"},
+    "deaths_averted": {"en": "Deaths averted per event", "zh": "每次灾害减少死亡人数"},
+    "better": {"en": "better", "zh": "更优"},
+    "lower_better": {"en": "lower is better", "zh": "越低越好"},
+    "higher_better": {"en": "higher is better", "zh": "越高越好"},
+}
+
+_KPI_UNITS_ZH = {"people": "人", "share": "比例", "min": "分钟", "h": "小时", "count": "次",
+                 "per million": "每百万人", "m²": "平方米", "person-min": "人·分钟"}
+
+
+def tr(key: str, lang: str = "en", **values: object) -> str:
+    """The dashboard string ``key`` in ``lang`` ("en" or "zh"), formatted with ``values``."""
+    entry = STRINGS.get(key)
+    text = key if entry is None else entry.get(lang) or entry["en"]
+    return text.format(**values) if values else text
+
+
+def kpi_label(name: str, lang: str = "en") -> str:
+    """The KPI's name as the plans word it (Chinese) or its English label."""
+    kpi = KPIS.get(name)
+    if kpi is None:
+        return name
+    return kpi.label_zh if lang == "zh" else kpi.label
+
+
+def unit_label(unit: str, lang: str = "en") -> str:
+    return _KPI_UNITS_ZH.get(unit, unit) if lang == "zh" else unit
+
+
+def format_value(value: float, unit: str, lang: str = "en") -> str:
+    """A KPI value as a leader reads it: shares in %, counts with thousands separators, times
+    with one decimal; infinity (never reached within the horizon) and NaN in words."""
+    import math
+
+    if value is None or math.isnan(value):
+        return "—"
+    if math.isinf(value):
+        return tr("no_value", lang)
+    if unit == "share":
+        return f"{value * 100:.1f} %"
+    if unit in ("people", "count", "person-min"):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+    if unit in ("min", "h", "m²", "per million"):
+        return f"{value:,.1f} {unit_label(unit, lang)}"
+    return f"{value:,.3g} {unit_label(unit, lang)}".strip()

@@ -1,0 +1,200 @@
+"""The dashboard's thin service layer: load scenarios, run replications, shape results.
+
+Pages call these functions and never the models directly. Runs are cached with
+``st.cache_data`` keyed on the scenario's canonical hash (sim.config.canonical_hash), the
+replication index and the root seed: changing a lever changes the hash, setting it back finds the
+cached result. Each replication is cached on its own so that the page can show real progress and
+a run with more replications reuses the ones it already has. Everything returned is plain data
+(dataclasses, DataFrames) so that tests can call it without a browser.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from models.catalog import build
+from models.kpis import KPIS, Target
+from models.loading import bundled_names, load_scenario
+from models.scenario import ScenarioBase
+from sim.config import ConfigError, canonical_hash
+from sim.runner import ReplicationResult, run_replication
+
+__all__ = ["UPLOAD_LIMIT_BYTES", "ScenarioError", "KpiCard", "explorer_scenarios",
+           "load_bundled", "load_uploaded", "run_one", "kpi_cards", "kpi_table", "band_frame",
+           "zone_layers", "scenario_hash"]
+
+UPLOAD_LIMIT_BYTES = 512 * 1024  # a 110-zone scenario is ~60 kB; anything this big is a mistake
+LOW, HIGH = 0.05, 0.95            # uncertainty band over replications
+
+
+class ScenarioError(Exception):
+    """A scenario the user chose or uploaded cannot be used; ``str()`` is one readable line."""
+
+
+def explorer_scenarios() -> list[str]:
+    """Bundled scenarios a leader can explore (the models with levers: flood and chemical)."""
+    return [n for n in bundled_names() if n != "mmc-reference"]
+
+
+@st.cache_resource(show_spinner=False)
+def load_bundled(name: str) -> ScenarioBase:
+    """A bundled scenario, validated (cached for the server's life: bundled files do not
+    change while it runs)."""
+    try:
+        return load_scenario(name)
+    except ConfigError as exc:  # a broken installation, still shown as one line
+        raise ScenarioError(exc.one_line()) from None
+
+
+def load_uploaded(filename: str, data: bytes) -> ScenarioBase:
+    """Validate an uploaded scenario file; problems become a ScenarioError naming the file,
+    the field and what was expected (never a traceback)."""
+    name = Path(filename).name or "upload.toml"
+    if len(data) > UPLOAD_LIMIT_BYTES:
+        raise ScenarioError(f"{name}: the file is {len(data) / 1024:.0f} kB; at most "
+                            f"{UPLOAD_LIMIT_BYTES // 1024} kB is accepted")
+    if not name.endswith(".toml"):
+        raise ScenarioError(f"{name}: expected a scenario file ending in .toml")
+    with tempfile.TemporaryDirectory(prefix="drsim-upload-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        try:
+            return load_scenario(path)
+        except ConfigError as exc:
+            raise ScenarioError(exc.one_line().replace(str(path), name)) from None
+        except UnicodeDecodeError:
+            raise ScenarioError(f"{name}: not a text file (expected UTF-8 TOML)") from None
+
+
+def scenario_hash(scenario: ScenarioBase) -> str:
+    return canonical_hash(scenario)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def run_one(scenario_key: str, replication: int, seed: int,
+            _scenario: ScenarioBase) -> ReplicationResult:
+    """One replication of ``_scenario`` (whose canonical hash is ``scenario_key``; the
+    underscore keeps Streamlit from hashing the object itself)."""
+    return run_replication(build, _scenario, replication, seed, _scenario.horizon,
+                           report_every=_scenario.report_every)
+
+
+# --- KPIs --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KpiCard:
+    """A KPI over replications: mean, band, and how often its plan target was met."""
+
+    name: str
+    unit: str
+    mean: float            # NaN when no replication has a value; inf when none reached it
+    low: float
+    high: float
+    n: int                 # replications with a value
+    target: Target | None
+    n_met: int
+
+    @property
+    def met(self) -> bool | None:
+        """Target met in every replication (None: no target or no value)."""
+        if self.target is None or self.n == 0:
+            return None
+        return self.n_met == self.n
+
+
+def _stats(values: np.ndarray) -> tuple[float, float, float, int]:
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return math.nan, math.nan, math.nan, 0
+    if np.isinf(values).any():
+        # "Never within the horizon" in some runs: the mean is not meaningful, the median is.
+        middle = float(np.median(values))
+    else:
+        middle = float(values.mean())
+    return middle, float(np.quantile(values, LOW)), float(np.quantile(values, HIGH)), \
+        int(values.size)
+
+
+def kpi_cards(results: Sequence[ReplicationResult]) -> list[KpiCard]:
+    """One card per KPI the model reported, in the model's order."""
+    if not results:
+        return []
+    cards = []
+    for name in results[0].kpis:
+        values = np.array([r.kpis.get(name, math.nan) for r in results], dtype=float)
+        mean, low, high, n = _stats(values)
+        kpi = KPIS.get(name)
+        target = kpi.target if kpi else None
+        n_met = int(sum(target.met(v) for v in values if not math.isnan(v))) if target else 0
+        cards.append(KpiCard(name, kpi.unit if kpi else "", mean, low, high, n, target, n_met))
+    return cards
+
+
+def kpi_table(cards: Sequence[KpiCard], lang: str = "en") -> pd.DataFrame:
+    """The cards as a table (for display and the CSV download)."""
+    from dashboard.i18n import kpi_label
+
+    return pd.DataFrame([{
+        "kpi": c.name, "label": kpi_label(c.name, lang), "unit": c.unit, "mean": c.mean,
+        f"p{round(LOW * 100)}": c.low, f"p{round(HIGH * 100)}": c.high, "replications": c.n,
+        "target": str(c.target) if c.target else "", "met_in": c.n_met if c.target else None,
+    } for c in cards])
+
+
+# --- series and layers -------------------------------------------------------------------------
+
+def band_frame(results: Sequence[ReplicationResult], column: str) -> pd.DataFrame:
+    """Mean and the 5–95 % band over replications of one series: hours, mean, low, high."""
+    frames = [r.timeseries for r in results if column in r.timeseries]
+    if not frames:
+        return pd.DataFrame(columns=["hours", "mean", "low", "high"])
+    values = np.vstack([f[column].to_numpy(dtype=float) for f in frames])
+    return pd.DataFrame({"hours": frames[0]["time"].to_numpy() / 60.0,
+                         "mean": values.mean(axis=0),
+                         "low": np.quantile(values, LOW, axis=0),
+                         "high": np.quantile(values, HIGH, axis=0)})
+
+
+@dataclass(frozen=True)
+class ZoneLayers:
+    """Per-zone values over time for the map: ``values[z, i]`` at ``hours[i]`` (mean over
+    replications); ``kind`` is "depth" (m) or "ppm"."""
+
+    kind: str
+    zone_ids: list[str]
+    hours: np.ndarray
+    values: np.ndarray
+
+
+def zone_layers(scenario: ScenarioBase, results: Sequence[ReplicationResult]) -> ZoneLayers | None:
+    """Map layers from the runs' extras: flood depth or chemical concentration by zone and
+    report time. A model that reports only peaks gives one frame at the horizon."""
+    if not results:
+        return None
+    ids = [z.id for z in scenario.zones]  # type: ignore[attr-defined]
+    for key, peak_key, kind in (("zone_depth_m", "peak_depth_m", "depth"),
+                                ("zone_ppm", "peak_ppm", "ppm")):
+        extras = [r.extras for r in results]
+        if all(key in e and "report_minutes" in e for e in extras):
+            minutes = extras[0]["report_minutes"]
+            order = sorted(minutes, key=lambda k: minutes[k])
+            hours = np.array([minutes[k] / 60.0 for k in order])
+            stack = np.array([[[_num(e[key][z][k]) for k in order] for z in ids] for e in extras])
+            return ZoneLayers(kind, ids, hours, np.nanmean(stack, axis=0))
+        if all(peak_key in e for e in extras):
+            stack = np.array([[_num(e[peak_key][z]) for z in ids] for e in extras])
+            return ZoneLayers(kind, ids, np.array([scenario.horizon / 60.0]),
+                              np.nanmean(stack, axis=0)[:, None])
+    return None
+
+
+def _num(value: object) -> float:
+    return math.nan if value is None else float(value)  # type: ignore[arg-type]

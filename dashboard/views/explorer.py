@@ -1,0 +1,162 @@
+"""Scenario explorer: choose a scenario, set the levers, run, see KPIs, the map and timelines."""
+
+import io
+import time
+
+import streamlit as st
+
+from dashboard import charts, service
+from dashboard.i18n import format_value, kpi_label, tr
+from dashboard.levers import GROUPS, apply_levers, levers_for
+from models.figures import save_png, timeline_figure
+from sim.config import ConfigError
+from sim.output import timeseries_frame
+
+lang = st.session_state.get("lang", "en")
+st.title(tr("page_explorer", lang))
+
+# --- which scenario ------------------------------------------------------------------------------
+names = service.explorer_scenarios()
+left, right = st.columns([1, 1])
+with left:
+    name = st.selectbox(tr("bundled", lang), names, key="scenario",
+                        index=names.index("zhumadian-flood") if "zhumadian-flood" in names else 0)
+with right:
+    upload = st.file_uploader(tr("upload", lang), type=["toml"], key="upload")
+try:
+    if upload is not None:
+        scenario = service.load_uploaded(upload.name, upload.getvalue())
+    else:
+        scenario = service.load_bundled(name)
+except service.ScenarioError as exc:
+    st.error(f"**{tr('upload_error', lang)}** — {exc}", icon="⚠️")
+    st.stop()
+st.subheader(scenario.title or scenario.name)
+if scenario.description:
+    with st.expander(scenario.name):
+        st.markdown(scenario.description)
+
+# --- levers -----------------------------------------------------------------------------------
+levers = levers_for(scenario)
+values: dict = {}
+with st.form("levers"):
+    st.markdown(f"**{tr('levers', lang)}**")
+    groups = [g for g in GROUPS if any(lever.group == g for lever in levers)]
+    if not groups:
+        st.caption(tr("levers_none", lang))
+    tabs = st.tabs([GROUPS[g][1 if lang == "zh" else 0] for g in groups]) if groups else []
+    for tab, group in zip(tabs, groups, strict=True):
+        with tab:
+            for lever in (lv for lv in levers if lv.group == group):
+                key = f"lever.{scenario.name}.{lever.key}"
+                label = lever.label(lang)
+                if lever.kind == "int":
+                    values[lever.key] = st.number_input(
+                        label, min_value=int(lever.low), max_value=int(lever.high),
+                        value=int(lever.default), step=1, key=key)
+                elif lever.kind in ("float", "percent"):
+                    values[lever.key] = st.slider(
+                        label, min_value=float(lever.low), max_value=float(lever.high),
+                        value=float(lever.default), step=float(lever.step), key=key)
+                elif lever.kind == "bool":
+                    values[lever.key] = st.checkbox(label, value=bool(lever.default), key=key)
+                elif lever.kind == "choice":
+                    values[lever.key] = st.selectbox(
+                        label, lever.options, index=lever.options.index(lever.default), key=key)
+                else:
+                    values[lever.key] = tuple(st.multiselect(
+                        label, lever.options, default=list(lever.default), key=key))
+    a, b, c = st.columns([1, 1, 1])
+    reps = a.number_input(tr("replications", lang), min_value=1, max_value=200, value=1,
+                          step=1, key="reps")
+    seed = b.number_input(tr("seed", lang), min_value=0, max_value=2**53 - 1,
+                          value=int(scenario.seed), step=1, key="seed")
+    submitted = c.form_submit_button(tr("run", lang), type="primary")
+
+state_key = (service.scenario_hash(scenario), tuple(sorted(values.items())))
+
+if submitted:
+    try:
+        chosen = apply_levers(scenario, values)
+    except ConfigError as exc:
+        st.error(exc.one_line(), icon="⚠️")
+        st.stop()
+    key = service.scenario_hash(chosen)
+    bar = st.progress(0.0)
+    started = time.perf_counter()
+    results = []
+    for i in range(int(reps)):
+        bar.progress(i / reps, text=tr("running", lang, i=i + 1, n=int(reps)))
+        results.append(service.run_one(key, i, int(seed), chosen))
+    bar.empty()
+    st.session_state["explorer"] = {
+        "state": state_key, "scenario": chosen, "results": results, "seed": int(seed),
+        "seconds": time.perf_counter() - started}
+
+run = st.session_state.get("explorer")
+if run is not None and run["scenario"].name != scenario.name:
+    run = None
+if run is None:
+    st.info(tr("not_run", lang))
+    st.plotly_chart(charts.map_figure(scenario, None, 0, lang), key="map_plain")
+    st.stop()
+if run["state"] != state_key:
+    st.warning(tr("stale", lang))
+
+results = run["results"]
+shown = run["scenario"]
+st.caption(tr("results_for", lang, name=shown.name, n=len(results), seed=run["seed"],
+              secs=run["seconds"]))
+
+# --- KPI cards ------------------------------------------------------------------------------------
+cards = service.kpi_cards(results)
+targeted = [c for c in cards if c.target is not None]
+if targeted:
+    st.markdown(f"#### {tr('kpis_targets', lang)}")
+    columns = st.columns(min(4, len(targeted)))
+    for i, card in enumerate(targeted):
+        with columns[i % len(columns)]:
+            st.metric(kpi_label(card.name, lang), format_value(card.mean, card.unit, lang),
+                      help=card.target.source if card.target else None)
+            verdict = tr("met", lang) if card.met else tr("not_met", lang)
+            colour = "green" if card.met else "red"
+            detail = (f" · {tr('met_share', lang, k=card.n_met, n=card.n)}"
+                      if len(results) > 1 else "")
+            st.markdown(f":{colour}[**{verdict}**] · {tr('target', lang)} {card.target}{detail}")
+with st.expander(tr("kpis_other", lang), expanded=not targeted):
+    table = service.kpi_table(cards, lang)
+    st.dataframe(table, hide_index=True, key="kpi_table")
+    st.download_button(tr("download_kpis", lang), table.to_csv(index=False).encode("utf-8"),
+                       file_name=f"{shown.name}-kpis.csv", mime="text/csv", on_click="ignore",
+                       key="download_kpis")
+
+# --- map -----------------------------------------------------------------------------------------
+st.markdown(f"#### {tr('map', lang)}")
+layers = service.zone_layers(shown, results)
+frame = 0
+if layers is not None and layers.hours.size > 1:
+    frame = st.select_slider(
+        tr("map_time", lang), options=list(range(layers.hours.size)),
+        value=int(layers.values.max(axis=0).argmax()) if layers.values.size else 0,
+        format_func=lambda i: f"{layers.hours[i]:.1f} h", key="map_time")
+st.plotly_chart(charts.map_figure(shown, layers, frame, lang), key="map")
+
+# --- timelines -----------------------------------------------------------------------------------
+st.markdown(f"#### {tr('timelines', lang)}")
+if len(results) > 1:
+    st.caption(tr("band", lang))
+for panel, figure in charts.timeline_figures(results, lang):
+    st.markdown(f"**{tr(panel, lang)}**")
+    st.plotly_chart(figure, key=f"timeline.{panel}")
+
+
+def _timeline_png() -> bytes:
+    buffer = io.BytesIO()
+    figure = timeline_figure(timeseries_frame(results), shown.title or shown.name)
+    save_png(figure, buffer)
+    return buffer.getvalue()
+
+
+st.download_button(tr("download_timeline", lang), _timeline_png,
+                   file_name=f"{shown.name}-timeline.png", mime="image/png", on_click="ignore",
+                   key="download_timeline")
