@@ -11,10 +11,10 @@ import typer
 from tqdm.auto import tqdm
 
 from experiments.executors import EXECUTOR_HELP, make_executor
-from experiments.run import manifest_for, run_experiment
+from experiments.run import FolderError, check_folder, finish_manifest, manifest_for, run_experiment
 from experiments.spec import bundled_spec_names, load_spec
 from experiments.store import ResultStore
-from sim.config import ConfigError, canonical_hash
+from sim.config import ConfigError
 
 USAGE_ERROR = 2
 app = typer.Typer(help="Monte Carlo experiments: capability options under uncertainty.",
@@ -46,19 +46,10 @@ def run_command(
         loaded.spec = loaded.spec.model_copy(update={"replications": reps})
     folder = out or Path("results") / loaded.spec.name
     store = ResultStore(folder)
-    existing = store.read_manifest()
-    spec_hash = canonical_hash(loaded.spec)
-    if existing is not None and not resume:
-        raise _fail(f"{folder} already holds results; use --resume to finish them or --out "
-                    "for a new folder")
-    if existing is not None and existing.get("spec_hash") != spec_hash:
-        raise _fail(f"{folder} holds results of a different spec (hash "
-                    f"{str(existing.get('spec_hash'))[:12]}); use another --out")
-    base_hash = canonical_hash(loaded.base)
-    if existing is not None and existing.get("base_scenario", {}).get("hash") != base_hash:
-        raise _fail(f"{folder} holds results of a different base scenario (hash "
-                    f"{str(existing.get('base_scenario', {}).get('hash'))[:12]}); "
-                    "use another --out")
+    try:
+        check_folder(loaded, store, resume)
+    except FolderError as exc:
+        raise _fail(str(exc)) from None
     try:
         pool = make_executor(executor)
     except ValueError as exc:
@@ -78,9 +69,7 @@ def run_command(
                        "run again with --resume", err=True)
             raise typer.Exit(130) from None
         bar.close()
-    manifest = {**manifest_for(loaded, pool.name), "status": "complete",
-                "rows": total, "wall_time_s_last_run": summary.wall_time_s}
-    store.write_manifest(manifest)
+    finish_manifest(loaded, store, pool.name, summary)
     typer.echo(f"{summary.ran} replications run, {summary.skipped} already done, "
                f"{summary.wall_time_s:.1f} s; results in {folder}/")
 

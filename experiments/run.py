@@ -26,7 +26,8 @@ from sim.config import canonical_hash, canonical_json
 from sim.provenance import provenance
 from sim.runner import run_replication
 
-__all__ = ["run_chunk", "run_experiment", "plan_tasks", "RunSummary"]
+__all__ = ["run_chunk", "run_experiment", "plan_tasks", "RunSummary", "FolderError",
+           "check_folder", "finish_manifest"]
 
 
 def run_chunk(base: ScenarioBase, option: str, option_index: int, overrides: dict[str, Any],
@@ -104,3 +105,34 @@ def run_experiment(loaded: LoadedSpec, store: ResultStore, executor: Executor,
             progress(len(frame))
     return RunSummary(total, len(done), ran, time.perf_counter() - started)
 
+
+
+class FolderError(ValueError):
+    """A result folder cannot take this run; ``str()`` is one line for the user."""
+
+
+def check_folder(loaded: LoadedSpec, store: ResultStore, resume: bool) -> None:
+    """Refuse a folder holding results unless resuming the same spec on the same base scenario
+    (mixing runs would pair replications that do not belong together)."""
+    folder = store.folder
+    existing = store.read_manifest()
+    if existing is None:
+        return
+    if not resume:
+        raise FolderError(f"{folder} already holds results; use --resume to finish them or "
+                          "--out for a new folder")
+    if existing.get("spec_hash") != canonical_hash(loaded.spec):
+        raise FolderError(f"{folder} holds results of a different spec (hash "
+                          f"{str(existing.get('spec_hash'))[:12]}); use another --out")
+    if existing.get("base_scenario", {}).get("hash") != canonical_hash(loaded.base):
+        raise FolderError(f"{folder} holds results of a different base scenario (hash "
+                          f"{str(existing.get('base_scenario', {}).get('hash'))[:12]}); "
+                          "use another --out")
+
+
+def finish_manifest(loaded: LoadedSpec, store: ResultStore, executor: str,
+                    summary: RunSummary) -> None:
+    """Mark the folder's run complete (the manifest said "running" while chunks were written)."""
+    total = loaded.spec.replications * len(loaded.spec.options)
+    store.write_manifest({**manifest_for(loaded, executor), "status": "complete",
+                          "rows": total, "wall_time_s_last_run": summary.wall_time_s})
