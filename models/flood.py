@@ -17,6 +17,10 @@ One replication, in order of events (details in docs/models/flood.md):
    (:mod:`models.lifeloss`); deaths are drawn from the replication's stream, the expected value
    is recorded too.
 
+Commanders' timed decisions (the scenario's ``[orders]``, :mod:`models.orders`) move warning
+issuance, shelter opening, team call-out and mutual aid, supply release and road closures; each
+part applies its own (see docs/models/flood.md, "Orders").
+
 Every person is in exactly one state at every time (:class:`models.population.Ledger`).
 """
 
@@ -39,12 +43,13 @@ from models.lifeloss import (
     lethality,
     lethality_in_building,
 )
+from models.orders import OrdersSection, check_orders, link_key
 from models.population import VULNERABLE, Ledger, State, group_counts, sample_cohorts
 from models.rescue import RescueRequest, RescueSection, RescueService
 from models.scenario import ScenarioBase
 from models.shelters import Shelters, ShelterSpec
 from models.supplies import SuppliesSection, SupplyChain
-from models.warnings import WarningsSection, is_daytime, simulate_warnings
+from models.warnings import WARNING_ACTIONS, WarningsSection, is_daytime, simulate_warnings
 from models.zones import Zone
 from sim.monitors import LevelMonitor
 from sim.runner import ReplicationContext
@@ -53,6 +58,9 @@ from sim.units import Duration
 __all__ = ["FloodScenario", "FloodRun", "build_flood"]
 
 REGION_MARGIN_KM = 50.0  # shelters and team bases must lie this close to some zone centre
+# The orders the flood model applies (shelter_in_place is the chemical model's instruction).
+FLOOD_ACTIONS = ("warn", "evacuate", "open_shelter", "mobilize_team", "request_team",
+                 "release_supplies", "activate_agreement", "close_road", "reopen_road")
 
 
 class FloodScenario(ScenarioBase):
@@ -81,6 +89,11 @@ class FloodScenario(ScenarioBase):
     supplies: SuppliesSection | None = Field(
         default=None, description="Relief-supply chain for the displaced (see "
         "docs/models/supplies.md); without it, no supply KPIs.")
+    orders: OrdersSection | None = Field(
+        default=None, exclude_if=lambda orders: orders is None,
+        description="Commanders' timed decisions (warn/evacuate zones, open shelters, mobilize "
+        "or request teams, release supplies, activate agreements, close or reopen roads); see "
+        "docs/models/flood.md. Left out of the canonical content when absent.")
 
     @model_validator(mode="after")
     def _references(self) -> FloodScenario:
@@ -115,9 +128,39 @@ class FloodScenario(ScenarioBase):
         shelter_ids = [s.id for s in self.shelters]
         if len(set(shelter_ids)) != len(shelter_ids):
             problems.append("shelters: duplicate shelter ids")
+        problems += [f"{path}: {message}" for path, message in self._order_problems()]
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _order_problems(self) -> list[tuple[str, str]]:
+        """Located problems of the orders: unknown targets or actions, times past the horizon,
+        and teams named by the wrong action (local teams are mobilized, mutual aid requested)."""
+        if self.orders is None:
+            return []
+        known: dict[str, list[str]] = {"zone": [z.id for z in self.zones],
+                                       "shelter": [s.id for s in self.shelters],
+                                       "team": [t.id for t in self.rescue.teams]}
+        if self.supplies is not None:
+            known["depot"] = [d.id for d in self.supplies.depots]
+            known["agreement"] = [a.id for a in self.supplies.agreements]
+        if self.roads is not None:
+            known["link"] = [key for link in self.roads.links for key in
+                             (link_key(link.source, link.target),
+                              link_key(link.target, link.source))]
+        problems = check_orders(self.orders, known, self.horizon, actions=FLOOD_ACTIONS)
+        mutual_aid = {t.id: t.available_from > 0 for t in self.rescue.teams}
+        for i, order in enumerate(self.orders.orders):
+            if order.action not in ("mobilize_team", "request_team"):
+                continue
+            wanted = order.action == "request_team"
+            wrong = [t for t in order.targets if t in mutual_aid and mutual_aid[t] != wanted]
+            if wrong:
+                hint = ("is a local team (available_from = 0): call it out with mobilize_team"
+                        if wanted else "is a mutual-aid team (available_from > 0): bring it "
+                        "with request_team")
+                problems.append((f"orders.orders[{i}].targets", f"team {wrong[0]!r} {hint}"))
+        return problems
 
 
 class FloodRun:
@@ -145,8 +188,8 @@ class FloodRun:
         self.grid = np.arange(0.0, horizon + step, step)
         self.warned_zone = self._warning_area()
         identified = np.where(self.warned_zone, self.hazard.identified_at, np.inf)
-        self.warnings = simulate_warnings(sc.warnings, zones, identified,
-                                          self.grid, sc.start_hour, streams["warnings"])
+        self.warnings = simulate_warnings(sc.warnings, zones, identified, self.grid,
+                                          sc.start_hour, streams["warnings"], sc.orders)
         daytime = bool(is_daytime(np.array([0.0]), sc.start_hour, sc.warnings)[0])
         pop_rng = streams["population"]
         self.people = np.array([group_counts(z, z.population(daytime), pop_rng) for z in zones])
@@ -162,8 +205,9 @@ class FloodRun:
         zone_lat = np.array([z.lat for z in zones])
         self.shelters = Shelters(env, sc.shelters, zone_lon, zone_lat, ctx.trace)
         first_issue = float(np.min(self.warnings.issued_at)) if self.n_zones else math.inf
-        self.shelters.schedule_opening(first_issue if math.isfinite(first_issue) else 0.0)
-        self.rescue = RescueService(env, sc.rescue, zones, self._rescued, ctx.trace)
+        self.shelters.schedule_opening(first_issue if math.isfinite(first_issue) else 0.0,
+                                       sc.orders)
+        self.rescue = RescueService(env, sc.rescue, zones, self._rescued, ctx.trace, sc.orders)
         self.roads = (RoadNetwork(sc.roads, zones, self._depth, sc.evacuation.closure_depth_m)
                       if sc.roads is not None else None)
         self.first_warning = first_issue if math.isfinite(first_issue) else math.inf
@@ -179,7 +223,7 @@ class FloodRun:
                 streams["supplies"], ctx.trace,
                 self.roads.trip_minutes if self.roads is not None else None)
             self.supplies.start(self.first_warning if math.isfinite(self.first_warning)
-                                else 0.0)
+                                else 0.0, sc.orders)
         self._vulnerable_share = np.array([z.share_children + z.share_elderly for z in zones])
         self._exit_free = np.zeros(self.n_zones)
         self.trapped_total = np.zeros(3, dtype=np.int64)
@@ -187,8 +231,67 @@ class FloodRun:
         self.caught_in_transit = 0
         self.deaths_expected = 0.0
         self.rescued_unsheltered = 0
+        self._closed_since: dict[tuple[str, str], float] = {}
+        self.order_log: list[tuple[float, str, str, float]] = []
+        if sc.orders is not None:
+            self._apply_orders(sc.orders)
         for z in range(self.n_zones):
             env.process(self._zone_timeline(z))
+
+    # --- commanders' orders ------------------------------------------------------------------
+
+    def _apply_orders(self, orders: OrdersSection) -> None:
+        """Log every order (``order_log``; trace rows of kind "order" at its time) and schedule
+        road closures and reopenings. The other actions were applied where their decision is
+        made (warning issuance, shelter opening, rescue teams, supplies)."""
+        links: dict[str, tuple[str, str]] = {}
+        if self.sc.roads is not None:
+            for link in self.sc.roads.links:
+                pair = (link.source, link.target)
+                links[link_key(link.source, link.target)] = pair
+                links[link_key(link.target, link.source)] = pair
+        for order in orders.of(*FLOOD_ACTIONS):
+            for target in order.targets:
+                effective = self._takes_effect(order.action, target, order.at)
+                self.order_log.append((order.at, order.action, target, effective))
+                if self.trace.enabled:
+                    self._now_or_at(order.at, self.trace.log, order.at, "order", order.action,
+                                    target, effective)
+                if order.action in ("close_road", "reopen_road") and self.roads is not None:
+                    self._now_or_at(order.at, self._road_order, order.action, links[target])
+
+    def _now_or_at(self, t: float, action, *args) -> None:
+        if t <= self.env.now:
+            action(*args)   # before any process runs (a closure at 0 is there for everyone)
+        else:
+            self._at(t, action, *args)
+
+    def _takes_effect(self, action: str, target: str, at: float) -> float:
+        """Minute the decision on ``target`` takes effect in this run (the plan's may come
+        first; inf: never)."""
+        if action in WARNING_ACTIONS:
+            return float(self.warnings.issued_at[[z.id for z in self.zones].index(target)])
+        if action == "open_shelter":
+            return float(self.shelters.open_at[[s.id for s in self.sc.shelters].index(target)])
+        if action == "request_team":
+            units = [u for u in self.rescue.units if u.spec.id == target]
+            return units[0].joins_at if units else math.inf
+        if action == "release_supplies" and self.supplies is not None:
+            return next(d.open_at for d in self.supplies.depots if d.spec.id == target)
+        if action == "activate_agreement" and self.supplies is not None:
+            return self.supplies.agreement_start.get(target, math.inf)
+        return at   # call-out, road closure and reopening: at the order
+
+    def _road_order(self, action: str, link: tuple[str, str]) -> None:
+        """Close a link from now on, or end its current ordered closure now."""
+        roads, now = self.roads, self.env.now
+        assert roads is not None
+        if action == "close_road":
+            if link not in self._closed_since:
+                self._closed_since[link] = now
+                roads.close(*link, now)
+        elif link in self._closed_since:
+            roads.close(*link, self._closed_since.pop(link), now)
 
     # --- hazard helpers ----------------------------------------------------------------------
 
@@ -514,10 +617,15 @@ class FloodRun:
                 out[f"depot_stock_{item.id}"] = monitor
         return out
 
-    def extras(self) -> dict[str, dict[str, float]]:
-        """Per-zone data for maps (JSON-friendly): each zone's peak water depth (m), by zone id."""
-        extras = {"peak_depth_m": {zone.id: float(depth) for zone, depth
-                                   in zip(self.zones, self.peak_depth, strict=True)}}
+    def extras(self) -> dict[str, dict[str, float | None]]:
+        """Per-zone data for maps (JSON-friendly), by zone id: each zone's peak water depth (m)
+        and the minute the authorities' warning was issued to it (null: never)."""
+        extras: dict[str, dict[str, float | None]] = {
+            "peak_depth_m": {zone.id: float(depth) for zone, depth
+                             in zip(self.zones, self.peak_depth, strict=True)},
+            "warning_issued_min": {zone.id: (float(t) if math.isfinite(t) else None)
+                                   for zone, t in zip(self.zones, self.warnings.issued_at,
+                                                      strict=True)}}
         if self.supplies is not None:
             hours = self.supplies.needs_met_hours_by_zone(self.onset, self.sc.horizon)
             # JSON has no infinity: "never" within the horizon is written as null.

@@ -10,6 +10,13 @@ The rescued are handed to the shelter system; the team stays at the zone edge fo
 Helicopter teams fly straight there and back. After ``endurance`` of work a unit rests, or, if
 it has two or more crews (``shifts``), changes crew (``handover``). Mutual-aid teams join after
 ``available_from``.
+
+Commanders' orders (:mod:`models.orders`): ``mobilize_team`` calls a local team's units out at
+the order (their mobilization delay runs from then, or from their first dispatch if that comes
+first); with ``replaces_plan`` a team the orders mobilize is not available before its order
+(teams they never name stay on the dispatcher's routine). ``request_team`` brings a mutual-aid
+team ``available_from`` minutes after the request: the earlier of that and its fixed time, or
+with ``replaces_plan`` only on request.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import simpy
 from pydantic import Field
 
 from models.geo import distance_matrix_km
+from models.orders import OrdersSection
 from models.zones import Zone
 from sim.config import StrictModel
 from sim.monitors import LevelMonitor, TallyMonitor
@@ -122,6 +130,8 @@ class _Unit:
     worked: float = 0.0
     mobilized: bool = False
     busy_since: float = 0.0
+    joins_at: float = 0.0           # when the dispatcher may use it (inf: never)
+    called_out: float = math.inf    # ordered call-out; the first dispatch calls out otherwise
 
 
 class RescueService:
@@ -133,7 +143,7 @@ class RescueService:
 
     def __init__(self, env: simpy.Environment, section: RescueSection, zones: Sequence[Zone],
                  on_rescued: Callable[[RescueRequest, np.ndarray, np.ndarray], None],
-                 trace: Trace) -> None:
+                 trace: Trace, orders: OrdersSection | None = None) -> None:
         self.env = env
         self.section = section
         self.zones = zones
@@ -158,11 +168,16 @@ class RescueService:
         self._distance_km = distance_matrix_km(place_lon, place_lat, [z.lon for z in zones],
                                                [z.lat for z in zones])
         for b, spec in enumerate(section.teams):
+            joins_at, called_out = _availability(spec, orders)
             for _ in range(spec.count):
                 base = len(zones) + b
-                unit = _Unit(spec, len(self.units), spec.base_lon, spec.base_lat, base, base)
+                unit = _Unit(spec, len(self.units), spec.base_lon, spec.base_lat, base, base,
+                             joins_at=joins_at, called_out=called_out)
                 self.units.append(unit)
                 env.process(self._join(unit))
+        # Ordered call-outs per unit (inf: none), read when timing a first trip.
+        self._called_out = np.array([u.called_out for u in self.units], dtype=float)
+        self._any_called_out = bool(np.isfinite(self._called_out).any())
         env.process(self._dispatcher())
         # Zone "edge": where roads end and boats start; the in-zone boat leg is half the
         # equivalent square's side (assumption: trapped people spread evenly over the zone).
@@ -215,8 +230,10 @@ class RescueService:
     # --- teams -------------------------------------------------------------------------------
 
     def _join(self, unit: _Unit):
-        if unit.spec.available_from > 0:
-            yield self.env.timeout(unit.spec.available_from)
+        if not math.isfinite(unit.joins_at):
+            return   # a mutual-aid team never requested (replaces_plan)
+        if unit.joins_at > 0:
+            yield self.env.timeout(unit.joins_at)
         self.idle.append(unit)
         self._poke()
 
@@ -256,6 +273,11 @@ class RescueService:
         table = self._unit_table[index]
         distance = self._distance_km[places, zone]
         wait = np.where(mobilized, 0.0, table[:, 0])
+        if self._any_called_out:
+            # Called out by order before now: only the rest of the mobilization delay is left.
+            called, now = self._called_out[index], self.env.now
+            early = ~mobilized & (called < now)
+            wait = np.where(early, np.maximum(0.0, called + table[:, 0] - now), wait)
         heli, air, road_speed, water_speed = table[:, 1] > 0, table[:, 2], table[:, 3], table[:, 4]
         leg = self._water_leg_km[zone]
         road = np.maximum(0.0, distance - leg) * self.section.detour_factor
@@ -266,6 +288,8 @@ class RescueService:
         spec = unit.spec
         distance = float(self._distance_km[unit.place, zone])
         wait = 0.0 if unit.mobilized else spec.mobilization_delay
+        if not unit.mobilized and unit.called_out < self.env.now:
+            wait = max(0.0, unit.called_out + spec.mobilization_delay - self.env.now)
         if spec.mode == "helicopter":
             return wait + distance / spec.air_speed_kmh * 60.0
         road = max(0.0, distance - self._water_leg_km[zone]) * self.section.detour_factor
@@ -302,6 +326,20 @@ class RescueService:
             yield env.timeout(spec.handover if spec.shifts >= 2 else spec.rest)
         self.idle.append(unit)
         self._poke()
+
+
+def _availability(spec: TeamSpec, orders: OrdersSection | None) -> tuple[float, float]:
+    """(minute the team's units join the dispatcher's pool, minute they are called out by
+    order) under ``orders`` (see the module docstring); inf: never / not by order."""
+    if orders is None:
+        return spec.available_from, math.inf
+    if spec.available_from > 0:   # mutual aid
+        return orders.decided_at("request_team", spec.id, spec.available_from,
+                                 delay=spec.available_from), math.inf
+    mobilized = orders.earliest("mobilize_team", spec.id)
+    if mobilized is None:
+        return 0.0, math.inf
+    return (mobilized if orders.replaces_plan else 0.0), mobilized
 
 
 def _split(counts: np.ndarray, parts: int) -> list[np.ndarray]:

@@ -5,6 +5,10 @@ their zone centre) that still has unreserved places, then the next nearest, and 
 whom no place is left anywhere are *turned away* (they find their own accommodation). Places are
 reserved at assignment so occupancy never exceeds capacity; people count as occupants when they
 arrive, and a shelter admits nobody before it opens (arrivals wait at the door until then).
+
+A commander's ``open_shelter`` order (:mod:`models.orders`) starts a shelter's opening delay at
+the order: the earlier of that and the plan's opening counts, or with ``replaces_plan`` the
+order's alone. A shelter that will never open takes nobody (no place there is ever offered).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import simpy
 from pydantic import Field
 
 from models.geo import distance_matrix_km
+from models.orders import OrdersSection
 from sim.config import StrictModel
 from sim.monitors import LevelMonitor
 from sim.trace import Trace
@@ -49,6 +54,7 @@ class Shelters:
         self.reserved = np.zeros(len(specs), dtype=np.int64)
         self.occupants = np.zeros(len(specs), dtype=np.int64)
         self.open_at = np.full(len(specs), np.inf)
+        self.shut = np.zeros(len(specs), dtype=bool)   # never opens: offers no places
         self._free_total = int(self.capacity.sum())
         self.turned_away = 0
         self.occupancy = [LevelMonitor(env, f"shelter.{s.id}") for s in specs]
@@ -62,10 +68,17 @@ class Shelters:
             self.distance_km = np.zeros((len(zone_lon), 0))
             self._order = np.zeros((len(zone_lon), 0), dtype=np.int64)
 
-    def schedule_opening(self, first_warning: float) -> None:
-        """Set each shelter's opening time: first warning issued + its opening delay."""
+    def schedule_opening(self, first_warning: float, orders: OrdersSection | None = None
+                         ) -> None:
+        """Set each shelter's opening time: first warning issued + its opening delay, or as
+        moved by ``open_shelter`` orders (see the module docstring)."""
         for i, spec in enumerate(self.specs):
-            self.open_at[i] = first_warning + spec.opening_delay
+            plan = first_warning + spec.opening_delay
+            self.open_at[i] = plan if orders is None else orders.decided_at(
+                "open_shelter", spec.id, plan, delay=spec.opening_delay)
+            if not np.isfinite(self.open_at[i]) and not self.shut[i]:
+                self.shut[i] = True
+                self._free_total -= int(self.capacity[i] - self.reserved[i])
 
     def assign(self, zone: int, people: int) -> tuple[list[tuple[int, int]], int]:
         """Reserve places for ``people`` from ``zone``: [(shelter, n), …] nearest first, and
@@ -79,7 +92,7 @@ class Shelters:
             if left == 0:
                 break
             room = int(self.capacity[s] - self.reserved[s])
-            if room > 0:
+            if room > 0 and not self.shut[s]:
                 n = min(room, left)
                 self.reserved[s] += n
                 self._free_total -= n

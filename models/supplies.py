@@ -22,6 +22,10 @@ Every unit is accounted for: in a depot, on a truck, at a shelter (delivered, no
 or handed out. Trucks follow the road network when the scenario has one (waiting while the
 destination is cut off), else straight line x detour factor.
 
+Commanders' orders (:mod:`models.orders`): ``release_supplies`` lets a depot ship from the
+order, ``activate_agreement`` starts an agreement's supplier at the order; the earlier of the
+order and the plan's time counts, or with ``replaces_plan`` the order's alone (never without).
+
 The headline KPI ``basic_needs_met_hours`` is defined exactly in docs/models/supplies.md.
 """
 
@@ -38,6 +42,7 @@ import simpy
 from pydantic import Field, model_validator
 
 from models.geo import distance_matrix_km
+from models.orders import OrdersSection
 from models.zones import Share, Zone
 from sim.config import StrictModel
 from sim.distributions import Uncertain, sample
@@ -311,6 +316,7 @@ class SupplyChain:
                             for k, i in enumerate(self.items)]
         self._orders = 0
         self.started = False
+        self.agreement_start: dict[str, float] = {}   # minute each supplier starts (inf: never)
         # Agreement deliveries still to come into each depot, per hour (orders wait for them
         # there instead of being passed up).
         self._incoming_rate = [np.zeros(n) for _ in self.depots]
@@ -324,18 +330,28 @@ class SupplyChain:
 
     # --- start ---------------------------------------------------------------------------
 
-    def start(self, first_warning: float) -> None:
-        """Open depots and activate agreements and donations relative to the first warning."""
+    def start(self, first_warning: float, orders: OrdersSection | None = None) -> None:
+        """Open depots and activate agreements and donations relative to the first warning,
+        or as ``release_supplies``/``activate_agreement`` orders say (module docstring)."""
         if self.started:
             return
         self.started = True
         rng = self.rng
         for depot in self.depots:
             depot.open_at = first_warning + depot.spec.opening_delay
-            self.env.process(self._dispatcher(depot))
+            if orders is not None:
+                depot.open_at = orders.decided_at("release_supplies", depot.spec.id,
+                                                  depot.open_at)
+            if math.isfinite(depot.open_at):
+                self.env.process(self._dispatcher(depot))
         for agreement in self.section.agreements:
+            # Drawn whatever the orders, so the stream stays aligned.
             start = first_warning + 60.0 * max(0.0, sample(agreement.activation_delay, rng))
-            self.env.process(self._agreement(agreement, start))
+            if orders is not None:
+                start = orders.decided_at("activate_agreement", agreement.id, start)
+            self.agreement_start[agreement.id] = start
+            if math.isfinite(start):
+                self.env.process(self._agreement(agreement, start))
         for donation in self.section.donations:
             at = first_warning + 60.0 * max(0.0, sample(donation.arrival_h, rng))
             self.env.process(self._donation(donation, at))

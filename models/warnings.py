@@ -12,6 +12,9 @@ The chain follows the USACE HEC-LifeSim technical reference (ch. 6 and 11):
 3. **Protective-action initiation (PAI)**: the alerted begin to act after a delay drawn from the
    PAI curve; a share never acts (5-20 % in the literature).
 
+Commanders' ``warn``/``evacuate`` orders (:mod:`models.orders`) set a zone's issuance time: the
+earlier of the plan's and the first order's, or with ``replaces_plan`` the order's alone.
+
 Delay curves are Lindell's Weibull ``P(t) = 1 - exp(-a t^b)`` (written here with a median:
 ``a = ln 2 / median^b``) or triangular. As in HEC-LifeSim, each curve's uncertainty is one uniform
 draw per replication that stretches the curve's time axis, so a sampled curve stays monotone.
@@ -27,6 +30,7 @@ import numpy as np
 from pydantic import Field, model_validator
 from scipy.signal import fftconvolve
 
+from models.orders import OrdersSection
 from models.zones import Share, Zone
 from sim.config import StrictModel
 from sim.units import Duration
@@ -35,12 +39,14 @@ __all__ = [
     "Channel",
     "DelayCurve",
     "DoorToDoor",
+    "WARNING_ACTIONS",
     "WarningOutcome",
     "WarningsSection",
     "simulate_warnings",
 ]
 
 LN2 = math.log(2.0)
+WARNING_ACTIONS = ("warn", "evacuate")   # orders that issue the authorities' warning to zones
 
 
 class DelayCurve(StrictModel):
@@ -189,16 +195,21 @@ def is_daytime(minutes: np.ndarray, start_hour: float, section: WarningsSection)
 def simulate_warnings(
     section: WarningsSection, zones: Sequence[Zone], identified_at: np.ndarray,
     grid: np.ndarray, start_hour: float, rng: np.random.Generator,
+    orders: OrdersSection | None = None,
 ) -> WarningOutcome:
     """Issuance times, alert and action shares per zone on ``grid`` (minutes, regular step).
 
     ``identified_at[z]`` is when the threat to zone z becomes identifiable (inf: never).
-    Draws, in this order: issuance u, one time-scale per channel, door-to-door pace (if any),
-    PAI scale.
+    ``orders``: commanders' warn/evacuate orders moving issuance (see the module docstring).
+    Draws, in this order and whatever the orders: issuance u, one time-scale per channel,
+    door-to-door pace (if any), PAI scale.
     """
     issuance_delay = section.issuance.quantile(rng.random() * 0.999999)
     issued_at = identified_at + section.identification_delay + section.communication_delay \
         + issuance_delay
+    if orders is not None:
+        issued_at = np.array([orders.decided_at(WARNING_ACTIONS, zone.id, float(plan))
+                              for zone, plan in zip(zones, issued_at, strict=True)])
     day = is_daytime(np.where(np.isfinite(issued_at), issued_at, 0.0), start_hour, section)
 
     since = grid[None, :] - issued_at[:, None]           # (Z, T) minutes since issuance
