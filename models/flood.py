@@ -156,9 +156,8 @@ class FloodScenario(ScenarioBase):
             wanted = order.action == "request_team"
             wrong = [t for t in order.targets if t in mutual_aid and mutual_aid[t] != wanted]
             if wrong:
-                hint = ("is a local team (available_from = 0): call it out with mobilize_team"
-                        if wanted else "is a mutual-aid team (available_from > 0): bring it "
-                        "with request_team")
+                hint = ("is a local team (available_from = 0): use mobilize_team" if wanted
+                        else "is a mutual-aid team (available_from > 0): use request_team")
                 problems.append((f"orders.orders[{i}].targets", f"team {wrong[0]!r} {hint}"))
         return problems
 
