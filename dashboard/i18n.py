@@ -35,8 +35,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "not_run": {"en": "Set the levers and press Run.", "zh": "设置参数后点击“运行”。"},
     "results_for": {"en": "Results: {name}, {n} replication(s), seed {seed}, {secs:.1f} s",
                     "zh": "结果：{name}，{n} 次重复，种子 {seed}，用时 {secs:.1f} 秒"},
-    "stale": {"en": "The levers changed since this run: press Run to update.",
-              "zh": "参数已修改，请点击“运行”更新结果。"},
     "kpis_targets": {"en": "Plan targets", "zh": "规划目标"},
     "kpis_other": {"en": "Other indicators", "zh": "其他指标"},
     "target": {"en": "target", "zh": "目标"},

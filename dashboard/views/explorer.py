@@ -73,8 +73,6 @@ with st.form("levers"):
                           value=int(scenario.seed), step=1, key="seed")
     submitted = c.form_submit_button(tr("run", lang), type="primary")
 
-state_key = (service.scenario_hash(scenario), tuple(sorted(values.items())))
-
 if submitted:
     try:
         chosen = apply_levers(scenario, values)
@@ -90,7 +88,7 @@ if submitted:
         results.append(service.run_one(key, i, int(seed), chosen))
     bar.empty()
     st.session_state["explorer"] = {
-        "state": state_key, "scenario": chosen, "results": results, "seed": int(seed),
+        "scenario": chosen, "results": results, "seed": int(seed),
         "seconds": time.perf_counter() - started}
 
 run = st.session_state.get("explorer")
@@ -100,8 +98,6 @@ if run is None:
     st.info(tr("not_run", lang))
     st.plotly_chart(charts.map_figure(scenario, None, 0, lang), key="map_plain")
     st.stop()
-if run["state"] != state_key:
-    st.warning(tr("stale", lang))
 
 results = run["results"]
 shown = run["scenario"]
@@ -113,16 +109,17 @@ cards = service.kpi_cards(results)
 targeted = [c for c in cards if c.target is not None]
 if targeted:
     st.markdown(f"#### {tr('kpis_targets', lang)}")
-    columns = st.columns(min(4, len(targeted)))
-    for i, card in enumerate(targeted):
-        with columns[i % len(columns)]:
-            st.metric(kpi_label(card.name, lang), format_value(card.mean, card.unit, lang),
-                      help=card.target.source if card.target else None)
-            verdict = tr("met", lang) if card.met else tr("not_met", lang)
-            colour = "green" if card.met else "red"
-            detail = (f" · {tr('met_share', lang, k=card.n_met, n=card.n)}"
-                      if len(results) > 1 else "")
-            st.markdown(f":{colour}[**{verdict}**] · {tr('target', lang)} {card.target}{detail}")
+    for row in range(0, len(targeted), 4):
+        for column, card in zip(st.columns(4), targeted[row:row + 4], strict=False):
+            with column:
+                st.metric(kpi_label(card.name, lang), format_value(card.mean, card.unit, lang),
+                          help=card.target.source if card.target else None)
+                verdict = tr("met", lang) if card.met else tr("not_met", lang)
+                colour = "green" if card.met else "red"
+                detail = (f" · {tr('met_share', lang, k=card.n_met, n=card.n)}"
+                          if len(results) > 1 else "")
+                st.markdown(f":{colour}[**{verdict}**] · {tr('target', lang)} {card.target}"
+                            f"{detail}")
 with st.expander(tr("kpis_other", lang), expanded=not targeted):
     table = service.kpi_table(cards, lang)
     st.dataframe(table, hide_index=True, key="kpi_table")

@@ -1,0 +1,133 @@
+"""The dashboard's service, levers and briefing without a browser."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dashboard.briefing import briefing_html
+from dashboard.i18n import STRINGS, format_value
+from dashboard.levers import _share_out, apply_levers, levers_for
+from dashboard.service import (
+    UPLOAD_LIMIT_BYTES,
+    ScenarioError,
+    compare,
+    kpi_cards,
+    load_experiment,
+    load_uploaded,
+    zone_layers,
+)
+from models.catalog import build
+from models.loading import bundled_path, load_scenario
+from sim.runner import run_replications
+
+
+@given(st.integers(0, 500), st.lists(st.integers(0, 50), min_size=1, max_size=8))
+def test_units_shared_over_bases_add_up_to_the_total(total, weights):
+    counts = _share_out(total, weights)
+    assert sum(counts) == total and len(counts) == len(weights)
+    assert all(c >= 0 for c in counts)
+    if sum(weights) > 0:   # a base with no units today gets none
+        assert all(c == 0 for c, w in zip(counts, weights, strict=True) if w == 0)
+
+
+def test_team_lever_sets_units_per_tier_and_keeps_other_tiers():
+    sc = load_scenario("zhumadian-flood")
+    levers = {lv.key: lv for lv in levers_for(sc)}
+    tier = "teams.comprehensive_county.units"
+    doubled = apply_levers(sc, {tier: 2 * levers[tier].default})
+    count = {t: sum(x.count for x in s.rescue.teams if x.type == t)
+             for s in (sc, doubled) for t in ("comprehensive_county",)}
+    assert sum(x.count for x in doubled.rescue.teams if x.type == "comprehensive_county") == \
+        2 * levers[tier].default
+    assert count
+    for kind in ("fire_rescue", "social"):
+        assert [x.count for x in doubled.rescue.teams if x.type == kind] == \
+            [x.count for x in sc.rescue.teams if x.type == kind]
+
+
+def test_shelter_levers_close_and_scale():
+    sc = load_scenario("tiny-flood")
+    out = apply_levers(sc, {"shelters.open": ("terrace-gym",), "shelters.capacity": 50.0})
+    capacity = {s.id: s.capacity for s in out.shelters}
+    planned = {s.id: s.capacity for s in sc.shelters}
+    assert capacity["hill-school"] == 0
+    assert capacity["terrace-gym"] == round(planned["terrace-gym"] * 0.5)
+
+
+def test_default_levers_give_back_the_same_scenario_and_unknown_levers_fail():
+    sc = load_scenario("tiny-plume")
+    defaults = {lv.key: lv.default for lv in levers_for(sc)}
+    assert apply_levers(sc, defaults) is sc
+    with pytest.raises(KeyError):
+        apply_levers(sc, {"no.such.lever": 1})
+
+
+def test_broken_upload_is_one_line_naming_the_file_and_field():
+    text = bundled_path("tiny-flood").read_text(encoding="utf-8").replace(
+        'horizon = "36h"', 'horizon = "soon"')
+    with pytest.raises(ScenarioError) as info:
+        load_uploaded("my-flood.toml", text.encode())
+    message = str(info.value)
+    assert message.startswith("my-flood.toml") and "horizon" in message
+    assert "\n" not in message and "drsim-upload" not in message
+
+
+@pytest.mark.parametrize(("name", "data", "expected"), [
+    ("big.toml", b"#" * (UPLOAD_LIMIT_BYTES + 1), "at most"),
+    ("notes.txt", b"x = 1", "ending in .toml"),
+    ("bad.toml", b"this is = = not toml", "bad.toml"),
+    ("binary.toml", b"\xff\xfe\x00", "bad.toml".replace("bad", "binary")),
+])
+def test_unusable_uploads_are_refused_readably(name, data, expected):
+    with pytest.raises(ScenarioError) as info:
+        load_uploaded(name, data)
+    assert expected in str(info.value)
+
+
+def test_kpi_cards_count_targets_met_per_replication():
+    sc = load_scenario("tiny-flood")
+    results = run_replications(build, sc, 3, 5, sc.horizon)
+    cards = {c.name: c for c in kpi_cards(results)}
+    coverage = cards["warning_coverage"]
+    values = [r.kpis["warning_coverage"] for r in results]
+    assert coverage.mean == pytest.approx(np.mean(values))
+    assert coverage.n_met == sum(v > 0.9 for v in values)
+    assert coverage.low <= coverage.mean <= coverage.high
+
+
+def test_zone_layers_come_from_the_runs_extras():
+    sc = load_scenario("tiny-plume")
+    results = run_replications(build, sc, 2, 1, sc.horizon)
+    layers = zone_layers(sc, results)
+    assert layers.kind == "ppm" and layers.zone_ids == [z.id for z in sc.zones]
+    peak = np.mean([[r.extras["peak_ppm"][z.id] for z in sc.zones] for r in results], axis=0)
+    assert np.all(layers.values.max(axis=1) <= peak * (1 + 1e-9))
+    flood = load_scenario("tiny-flood")
+    flood_layers = zone_layers(flood, run_replications(build, flood, 1, 1, flood.horizon))
+    assert flood_layers.kind == "depth"
+
+
+def test_every_string_has_both_languages():
+    assert all(set(entry) == {"en", "zh"} for entry in STRINGS.values())
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (0.912, "share", "91.2 %"), (1234567.0, "people", "1,234,567"), (math.inf, "h", "not reached"),
+    (math.nan, "min", "—"), (12.34, "min", "12.3 min"),
+])
+def test_values_read_as_a_leader_reads_them(value, unit, text):
+    assert format_value(value, unit) == text
+
+
+def test_briefing_is_one_self_contained_page(tiny_experiment):
+    experiment = load_experiment(tiny_experiment)
+    page = briefing_html(experiment, compare(experiment, "deaths"), "zh")
+    assert page.startswith("<!doctype html>") and "决策简报" in page
+    assert "<script" not in page and "http" not in page.replace("http-equiv", "")
+    assert all(o.name in page for o in experiment.spec.options)
+    assert page.count("data:image/png;base64,") >= 2
