@@ -19,12 +19,22 @@ One replication (details in docs/models/chemical.md):
 6. **Harm**: toxic load Σ Cⁿ Δt and the probit give deaths (drawn and expected); survivors whose
    exposure reached AEGL-2 (60 min) need hospital care; **ambulances** carry them by triage
    priority to hospitals with free beds (a SimPy process).
+
+With ``[roads]`` (the flood model's network, ``models/evacuation.py``, without water): a
+transport release closes its road link from the start, a police cordon closes the links near the
+source to the public from detection + a delay until the release has ended + a clearance; hazmat
+teams and ambulances drive over the links open to them, evacuees over the links open to the
+public (point queues), breathing the air on the way. ``[orders]`` (``models/orders.py``) apply
+commanders' timed decisions: warn, shelter in place, evacuate, mobilize teams, close and reopen
+roads.
 """
 
 from __future__ import annotations
 
+import bisect
+import copy
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Literal
 
 import numpy as np
@@ -32,10 +42,12 @@ import simpy
 from pydantic import Field, field_validator, model_validator
 from scipy.signal import lfilter
 
+from models.evacuation import RoadNetwork, RoadsSection
 from models.geo import distance_matrix_km, haversine_km
-from models.hazards.plume import WeatherStep, concentration_series, pasquill_class
+from models.hazards.plume import WeatherStep, concentration_series, local_metres, pasquill_class
 from models.hazards.source import ContinuousRelease, InstantaneousRelease, PoolRelease
 from models.hazards.toxicity import PROBITS, aegl, probit_lethality, threat_zones
+from models.orders import OrdersSection, check_orders, link_key
 from models.population import sample_cohorts
 from models.scenario import ScenarioBase
 from models.warnings import WarningsSection, is_daytime, simulate_warnings
@@ -48,6 +60,12 @@ from sim.runner import ReplicationContext
 from sim.units import Duration
 
 __all__ = ["ChemicalScenario", "ChemicalRun", "build_chemical"]
+
+# A transport release's coordinates must lie this close to its road link (a typo guard).
+SOURCE_ON_LINK_M = 500.0
+
+# Orders that issue the authorities' warning to zones (each with or without an instruction).
+ZONE_ORDERS = ("warn", "shelter_in_place", "evacuate")
 
 Release = Annotated[ContinuousRelease | InstantaneousRelease | PoolRelease,
                     Field(discriminator="kind")]
@@ -66,6 +84,9 @@ class SourceSection(StrictModel):
     release: Release
     transport: bool = Field(default=False, description="A road-tanker accident (closes the "
                             "road; the enterprise team is absent).")
+    link: str | None = Field(default=None, description="With [roads], for a transport release: "
+                             "the road link the tanker lies across ('source-target' node ids); "
+                             "it is closed to all traffic from the release on.")
 
 
 class WeatherSpec(StrictModel):
@@ -134,6 +155,15 @@ class ResponseSection(StrictModel):
     ambulance_speed_kmh: float = Field(default=40.0, gt=0)
     handover: Duration = Field(default=15.0, description="Loading plus handover at hospital.")
     hospitals: list[Hospital] = Field(default_factory=list)
+    closure_radius_m: float = Field(
+        default=100.0, ge=0, description="With [roads]: the police cordon closes to the public "
+        "every link passing within this distance of the source (0: no cordon). Default: the "
+        "ERG's immediate isolation of at least 100 m in all directions (guides 124/125).")
+    closure_delay: Duration = Field(default=15.0, description="Detection to the cordon being "
+                                    "in place (assumption).")
+    closure_clearance: Duration = Field(
+        default=30.0, description="The cordon stays up this long after the release ends (air "
+        "checks before reopening; assumption).")
 
 
 class ExposureSection(StrictModel):
@@ -145,7 +175,13 @@ class ExposureSection(StrictModel):
         default=0.5, gt=0, description="Doors and windows shut (0.2-1.0 /h for homes; 0.5 "
         "assumption, reference parameters).")
     evacuation_exposure: Duration = Field(
-        default=20.0, description="Minutes outdoors while leaving (assumption).")
+        default=20.0, description="Without [roads]: minutes outdoors in the zone's air while "
+        "leaving, then out of the plume (assumption).")
+    road_access: Duration = Field(
+        default=5.0, description="With [roads]: minutes outdoors in the zone's air before the "
+        "evacuees' cars reach the zone's road node (assumption).")
+    people_per_vehicle: float = Field(default=2.5, gt=0, description="With [roads]: evacuees "
+                                      "per car (assumption, as the flood model's).")
 
 
 class ChemicalScenario(ScenarioBase):
@@ -163,6 +199,11 @@ class ChemicalScenario(ScenarioBase):
     warnings: WarningsSection
     response: ResponseSection = ResponseSection()
     exposure: ExposureSection = ExposureSection()
+    roads: RoadsSection | None = Field(default=None, description="Road network (the flood "
+                                       "model's, without water): travel, closures, evacuation "
+                                       "routes.")
+    orders: OrdersSection | None = Field(default=None, description="Commanders' timed "
+                                         "decisions (models/orders.py).")
 
     @model_validator(mode="after")
     def _references(self) -> ChemicalScenario:
@@ -179,9 +220,51 @@ class ChemicalScenario(ScenarioBase):
         starts = [w.start for w in self.weather]
         if starts[0] != 0 or starts != sorted(starts):
             problems.append("weather: steps must start at 0 and be in time order")
+        problems += self._road_problems()
+        known: dict[str, list[str]] = {"zone": ids,
+                                       "team": [t.id for t in self.response.hazmat_teams]}
+        if self.roads is not None:
+            known["link"] = list(road_links(self.roads))
+        problems += [f"{path}: {message}" for path, message
+                     in check_orders(self.orders, known, self.horizon)]
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _road_problems(self) -> list[str]:
+        problems = []
+        link = self.source.link
+        if self.roads is None:
+            if link is not None:
+                problems.append("source.link: names a road link but the scenario has no [roads]")
+            return problems
+        # The flood model's zone fields tie roads to water; the chemical model has none.
+        for i, node in enumerate(self.roads.nodes):
+            if node.zone is not None:
+                problems.append(f"roads.nodes[{i}].zone: the chemical model has no water "
+                                f"on roads; leave zone out")
+        for i, road in enumerate(self.roads.links):
+            if road.zone is not None:
+                problems.append(f"roads.links[{i}].zone: the chemical model has no water "
+                                f"on roads; leave zone out")
+        if link is None:
+            return problems
+        if not self.source.transport:
+            problems.append("source.link: only a transport release lies on a road link (set "
+                            "source.transport = true)")
+        ends = road_links(self.roads).get(link)
+        if ends is None:
+            problems.append(f"source.link: unknown road link {link!r} (links are named "
+                            f"'source-target' by their node ids)")
+            return problems
+        nodes = {n.id: n for n in self.roads.nodes}
+        away = _segment_distance_m(self.source.lon, self.source.lat, nodes[ends[0]],
+                                   nodes[ends[1]])
+        if away > SOURCE_ON_LINK_M:
+            problems.append(f"source.link: link {link!r} passes {away:.0f} m from the source "
+                            f"(source.lon, source.lat); put the source on it (within "
+                            f"{SOURCE_ON_LINK_M:.0f} m)")
+        return problems
 
 
 class ChemicalRun:
@@ -207,29 +290,56 @@ class ChemicalRun:
         if response.detectors and not sc.source.transport:
             detected = min(detected, response.detector_delay)
         self.detected_at = detected
+        # Roads: the tanker's link and ordered closures are known now; the cordon (which lets
+        # responders through) once the release's end is.
+        self.roads = _Roads(sc.roads, zones) if sc.roads is not None else None
+        if self.roads is not None:
+            self._close_roads(cordon_until=None)
         hazmat_rng = streams["hazmat"]
         stops = []
+        self.team_arrivals: dict[str, float] = {}   # minute each team reaches the scene
         for team in response.hazmat_teams:
             if sc.source.transport and team.type == "enterprise":
                 continue  # a tanker on the road has no enterprise team at hand
-            km = float(haversine_km(team.base_lon, team.base_lat, sc.source.lon,
-                                    sc.source.lat)) * response.detour_factor
-            stops.append(detected + team.mobilization_delay + km / team.speed_kmh * 60.0
-                         + team.setup + max(0.0, sample(team.stop, hazmat_rng)))
+            callout = self._decided(("mobilize_team", "request_team"), team.id, detected)
+            if self.roads is None:
+                km = float(haversine_km(team.base_lon, team.base_lat, sc.source.lon,
+                                        sc.source.lat)) * response.detour_factor
+                travel = km / team.speed_kmh * 60.0
+            elif math.isfinite(callout):
+                travel = self.roads.drive(
+                    (team.base_lon, team.base_lat), (sc.source.lon, sc.source.lat),
+                    callout + team.mobilization_delay, team.speed_kmh, response.detour_factor,
+                    self._scene_nodes())
+            else:
+                travel = math.inf   # never called out (orders replace the plan)
+            arrive = callout + team.mobilization_delay + travel
+            self.team_arrivals[team.id] = arrive
+            # Drawn whether or not the team comes: the stream stays aligned across options.
+            stops.append(arrive + team.setup + max(0.0, sample(team.stop, hazmat_rng)))
         self.stopped_at = min(stops) if stops else math.inf   # minutes
         rate = release.rate_function(stop_s=self.stopped_at * 60.0)
         self.release_end = min(rate.end_s / 60.0, self.stopped_at)
+        if self.roads is not None:
+            self._close_roads(cordon_until=self.release_end + response.closure_clearance)
 
         # 2. Outdoor concentration at each zone centre (ppm), on the time grid (minutes).
         step = sc.time_step
         self.times = np.arange(0.0, sc.horizon + step, step)
         receptors = _receptor_points(zones, sc.receptors_per_side)           # (Z*P) lon/lat
         n_points = sc.receptors_per_side ** 2
-        flat = concentration_series(
-            rate, self.weather, receptors, (sc.source.lon, sc.source.lat), self.times * 60.0,
-            molecular_weight=chemical.molecular_weight, source_height_m=sc.source.height_m,
-            urban=sc.urban)                                                  # (Z*P, T)
+        plume = dict(molecular_weight=chemical.molecular_weight,
+                     source_height_m=sc.source.height_m, urban=sc.urban)
+        source = (sc.source.lon, sc.source.lat)
+        flat = concentration_series(rate, self.weather, receptors, source, self.times * 60.0,
+                                    **plume)                                 # (Z*P, T)
         self.outdoor = flat.reshape(n_zones, n_points, -1)                   # (Z, P, T)
+        if self.roads is not None:   # the air on the roads, at their nodes
+            nodes = list(self.roads.nodes.values())
+            self.node_row = {n.id: i for i, n in enumerate(nodes)}
+            self.node_ppm = concentration_series(rate, self.weather,
+                                                 [(n.lon, n.lat) for n in nodes], source,
+                                                 self.times * 60.0, **plume)  # (N, T)
         self.threat = threat_zones(flat, self.times, chemical.cas)
         exceeds = self.threat.exceeds.reshape(3, len(self.threat.durations_min), n_zones,
                                               n_points)
@@ -238,12 +348,23 @@ class ChemicalRun:
         self.aegl2_share = exceeds[1, 2].mean(axis=1)
         self.aegl3_share = exceeds[2, 2].mean(axis=1)
         self.aegl2_zone = self.aegl2_share > 0
+        if self.roads is not None:
+            # Out of the plume: nodes outside the zones of the (forecast) AEGL-1 area whose air
+            # never reaches half of AEGL-1 (60 min), the harmless cut-off of _Harm. (A node at
+            # the source itself has no plume: its zone's air decides.)
+            clean = self.node_ppm.max(axis=1) < 0.5 * aegl(chemical.cas, 1, 60.0)
+            zone_of = _zone_containing(zones, [(n.lon, n.lat) for n in nodes])
+            self.clear_nodes = tuple(n.id for n, ok, z in zip(nodes, clean, zone_of, strict=True)
+                                     if ok and (z < 0 or not aegl1[z]))
 
-        # 3. Warnings to the forecast AEGL-1 area, cohorts by alert and action time.
-        identified = np.where(aegl1, detected, np.inf)
+        # 3. Warnings to the forecast AEGL-1 area (or as ordered), cohorts by alert and action
+        # time.
         cohort_grid = np.arange(0.0, sc.horizon + sc.cohort_step, sc.cohort_step)
+        warnings_rng = streams["warnings"]
+        identified = self._ordered_identification(np.where(aegl1, detected, np.inf),
+                                                  cohort_grid, warnings_rng)
         self.warning = simulate_warnings(sc.warnings, zones, identified, cohort_grid,
-                                         sc.start_hour, streams["warnings"])
+                                         sc.start_hour, warnings_rng)
         daytime = bool(is_daytime(np.array([0.0]), sc.start_hour, sc.warnings)[0])
         self.people = np.array([[z.population(daytime)] for z in zones])      # (Z, 1)
         pai = sc.warnings.protective_action.cdf(cohort_grid - cohort_grid[0],
@@ -257,19 +378,26 @@ class ChemicalRun:
         # 4. Exposure and harm for each cohort (zone x action bin) and for those who never act.
         ex = sc.exposure
         indoor_share = ex.indoor_share_day if daytime else ex.indoor_share_night
-        evacuate = np.array([sc.response.instruction == "evacuate" or z.id in
-                             sc.response.evacuate_zones for z in zones])
+        evacuate = self._instructions(cohort_grid)                              # (Z, B)
         self.harm = _Harm(self.times, self.outdoor, ex, probit, chemical.cas, indoor_share)
         # Both instructions for every zone (the counterfactuals), then the one actually given.
         sheltered, (p_never, hurt_never, min_never) = self.harm.outcomes(
             cohort_grid, np.zeros(n_zones, bool))
-        evacuated, _ = self.harm.outcomes(cohort_grid, np.ones(n_zones, bool))
+        self.trips = TallyMonitor("evacuation_trip")
+        self.cut_off = 0
+        if self.roads is None:
+            evacuated, _ = self.harm.outcomes(cohort_grid, np.ones(n_zones, bool))
+            actual = evacuated
+        else:   # by road: the traffic differs when everyone leaves
+            evacuated = self._evacuate_by_road(cohort_grid, acting, np.ones_like(evacuate))
+            actual = (self._evacuate_by_road(cohort_grid, acting, evacuate, record=True)
+                      if ((acting > 0) & evacuate).any() else sheltered)
         never_deaths = float((never * p_never).sum())
         self.expected_deaths = {
             "all_shelter": float((acting * sheltered[0]).sum()) + never_deaths,
             "all_evacuate": float((acting * evacuated[0]).sum()) + never_deaths}
-        p_act, hurt_act, min_act = (np.where(evacuate[:, None], e, h)
-                                    for e, h in zip(evacuated, sheltered, strict=True))
+        p_act, hurt_act, min_act = (np.where(evacuate, e, h)
+                                    for e, h in zip(actual, sheltered, strict=True))
         self.expected_deaths["actual"] = float((acting * p_act).sum() + (never * p_never).sum())
         life = streams["lifeloss"]
         dead_act = life.binomial(acting, p_act)
@@ -286,12 +414,143 @@ class ChemicalRun:
         severe = self.aegl3_share > 0
 
         # 5. Ambulances and hospitals (discrete events).
-        self.ems = _Ems(env, sc, zones, ctx)
+        self.ems = _Ems(env, sc, zones, ctx, self.roads)
         for z in np.flatnonzero(self.injured > 0):
             when = first[z] if math.isfinite(first[z]) else self.detected_at
             self.ems.casualties(int(z), int(self.injured[z]), float(when), bool(severe[z]))
         self.alerted = LevelMonitor(env, "alerted")
         env.process(self._reporter(cohort_grid))
+
+    # --- orders and roads ------------------------------------------------------------------------
+
+    def _decided(self, actions: tuple[str, ...], target: str, plan: float) -> float:
+        """Minute a decision on ``target`` is taken: the plan's, or an earlier order's; with
+        ``replaces_plan`` the first order's alone (inf: never)."""
+        orders = self.sc.orders
+        if orders is None:
+            return plan
+        first = orders.earliest(actions, target)
+        if orders.replaces_plan:
+            return math.inf if first is None else first
+        return plan if first is None else min(plan, first)
+
+    def _ordered_identification(self, identified: np.ndarray, grid: np.ndarray,
+                                rng: np.random.Generator) -> np.ndarray:
+        """Threat-identification minutes that make the shared warning chain issue each zone's
+        warning at the ordered minute (``warn``, ``shelter_in_place``, ``evacuate``) when the
+        order comes first (with ``replaces_plan``: only ordered zones are warned)."""
+        orders = self.sc.orders
+        if orders is None:
+            return identified
+        firsts = [orders.earliest(ZONE_ORDERS, z.id) for z in self.sc.zones]
+        ordered = np.array([math.inf if t is None else t for t in firsts], dtype=float)
+        if not np.isfinite(ordered).any():
+            return np.full_like(identified, np.inf) if orders.replaces_plan else identified
+        # The chain adds the same delays (one issuance draw) to every zone; read them off a
+        # copy of the stream so the real draws are unchanged.
+        probe = simulate_warnings(self.sc.warnings, self.sc.zones[:1], np.zeros(1), grid,
+                                  self.sc.start_hour, copy.deepcopy(rng))
+        delay = float(probe.issued_at[0])
+        if orders.replaces_plan:
+            return ordered - delay
+        return np.where(ordered < identified + delay, ordered - delay, identified)
+
+    def _instructions(self, grid: np.ndarray) -> np.ndarray:
+        """(Z, B) whether people of each zone who act in each bin evacuate: the plan's
+        instruction for the zone, then that of the latest ``shelter_in_place``/``evacuate``
+        order given by the time they act."""
+        response = self.sc.response
+        plan = np.array([response.instruction == "evacuate" or z.id in response.evacuate_zones
+                         for z in self.sc.zones])
+        evacuate = np.repeat(plan[:, None], grid.size, axis=1)
+        if self.sc.orders is not None:
+            index = {z.id: i for i, z in enumerate(self.sc.zones)}
+            for order in self.sc.orders.of("shelter_in_place", "evacuate"):
+                for zone in order.targets:
+                    evacuate[index[zone], grid >= order.at] = order.action == "evacuate"
+        return evacuate
+
+    def _scene_nodes(self) -> tuple[str, ...]:
+        """Road nodes from which responders reach the source: the tanker's link's ends, else
+        the node nearest the source."""
+        assert self.roads is not None
+        if self.tanker_link is not None:
+            return tuple(sorted(self.tanker_link))
+        return (self.roads.node_at(self.sc.source.lon, self.sc.source.lat),)
+
+    def _close_roads(self, cordon_until: float | None) -> None:
+        """Set the closures: the tanker's link, ordered closures and reopenings, and (once
+        ``cordon_until`` is known, unless orders replace the plan) the police cordon from
+        detection + closure_delay."""
+        sc, roads = self.sc, self.roads
+        assert roads is not None
+        response = sc.response
+        self.link_ids = road_links(sc.roads)
+        self.link_names = {frozenset(ends): link_key(*ends) for ends in self.link_ids.values()}
+        self.tanker_link = (frozenset(self.link_ids[sc.source.link])
+                            if sc.source.link is not None else None)
+        orders = sc.orders.of("close_road", "reopen_road") if sc.orders is not None else []
+        cordon: list[frozenset] = []
+        window = None
+        planned = not (sc.orders is not None and sc.orders.replaces_plan)
+        if cordon_until is not None and planned and response.closure_radius_m > 0:
+            start = self.detected_at + response.closure_delay
+            if start < cordon_until:
+                window = (start, cordon_until)
+                cordon = [link for link in roads.links
+                          if _segment_distance_m(sc.source.lon, sc.source.lat,
+                                                 *(roads.nodes[n] for n in sorted(link)))
+                          <= response.closure_radius_m]
+        self.cordon_links = cordon
+        windows, self.cordon_spans = _closure_windows(list(roads.links), self.tanker_link,
+                                                      cordon, window, orders, self.link_ids)
+        roads.set_windows(windows)
+        # People whose road node is inside the cordon are let out through it.
+        radius = response.closure_radius_m if window is not None else -1.0
+        self.inside_cordon = {
+            node.id: float(haversine_km(node.lon, node.lat, sc.source.lon, sc.source.lat))
+            * 1000.0 <= radius for node in roads.nodes.values()}
+
+    def _evacuate_by_road(self, grid: np.ndarray, acting: np.ndarray, evacuate: np.ndarray,
+                          record: bool = False):
+        """Outcomes (as ``_Harm.outcomes``) of evacuating the (zone, bin) cohorts marked in
+        ``evacuate`` by road: a platoon per cohort leaves its zone's road node ``road_access``
+        minutes after acting, in order of departure (first come, first served at each link's
+        point queue), for the nearest safe node — the scenario's ``safe`` nodes, else the nodes
+        out of the plume (``clear_nodes``). A cohort with no open way at departure stays home
+        and shelters."""
+        roads, sc, ex = self.roads, self.sc, self.sc.exposure
+        assert roads is not None
+        roads.reset_queues()
+        targets = tuple(n.id for n in sc.roads.nodes if n.safe) or self.clear_nodes
+        go = (acting > 0) & evacuate
+        departures = sorted((float(grid[b]) + ex.road_access, int(z), int(b))
+                            for z, b in zip(*np.nonzero(go), strict=True))
+        routes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for depart, z, b in departures:
+            if z not in routes:
+                routes[z] = (np.zeros((grid.size, self.times.size)), np.zeros(grid.size, bool))
+            air, cut = routes[z]
+            origin = roads.zone_node[z]
+            driven = (_drive_platoon(roads, origin, targets, depart,
+                                     acting[z, b] / ex.people_per_vehicle,
+                                     self.inside_cordon[origin], sc.horizon)
+                      if targets else None)
+            if driven is None:
+                cut[b] = True
+            else:
+                segments, last, arrival = driven
+                air[b] = _route_air(self.times, depart, segments, last, self.node_row,
+                                    self.node_ppm)
+            if record and driven is None:
+                self.cut_off += int(acting[z, b])
+            elif record:
+                self.trips.observe(arrival - depart, int(acting[z, b]))
+        leaving = np.zeros(len(sc.zones), bool)
+        leaving[list(routes)] = True
+        zones = np.union1d(self.harm.exposed, np.flatnonzero(leaving)).astype(int)
+        outcome, _ = self.harm.outcomes(grid, leaving, routes, zones)
+        return outcome
 
     @staticmethod
     def _weather_step(spec: WeatherSpec, rng: np.random.Generator) -> WeatherStep:
@@ -337,6 +596,20 @@ class ChemicalRun:
             "warning_90pct_aegl2_min": self._warned_share_time(0.9),
             "warning_100pct_aegl2_min": self._warned_share_time(1.0),
             **self.ems.kpis(),
+            **(self._road_kpis() if self.roads is not None else {}),
+        }
+
+    def _road_kpis(self) -> dict[str, float]:
+        assert self.roads is not None
+        horizon = self.sc.horizon
+        closed = sum(any(start < horizon and end > start for start, end, _ in spans)
+                     for spans in self.roads.windows.values())
+        return {
+            "road_links_closed": float(closed),
+            "cordon_minutes": _span_minutes(self.cordon_spans, horizon),
+            "evacuees_cut_off": float(self.cut_off),
+            "evacuation_trip_p50_min": float(self.trips.quantile(0.5)),
+            "evacuation_trip_p90_min": float(self.trips.quantile(0.9)),
         }
 
     def series(self) -> Mapping[str, LevelMonitor]:
@@ -351,10 +624,16 @@ class ChemicalRun:
         grid = np.arange(0.0, self.sc.horizon + step / 2, step)
         index = np.clip(np.searchsorted(self.times, grid), 0, self.times.size - 1)
         layers = self.outdoor.mean(axis=1)[:, index]
-        return {"peak_ppm": {z.id: float(c) for z, c in zip(self.sc.zones, peak, strict=True)},
-                "report_minutes": {str(i): float(t) for i, t in enumerate(grid)},
-                "zone_ppm": {z.id: {str(i): float(c) for i, c in enumerate(row)}
-                             for z, row in zip(self.sc.zones, layers, strict=True)}}
+        extras = {"peak_ppm": {z.id: float(c) for z, c in zip(self.sc.zones, peak, strict=True)},
+                  "report_minutes": {str(i): float(t) for i, t in enumerate(grid)},
+                  "zone_ppm": {z.id: {str(i): float(c) for i, c in enumerate(row)}
+                               for z, row in zip(self.sc.zones, layers, strict=True)}}
+        if self.roads is not None:
+            # Closed links: [start, end (null: to the end), closed to the public only].
+            extras["road_closures"] = {
+                self.link_names[link]: [[start, end, public] for start, end, public in spans]
+                for link, spans in self.roads.windows.items()}
+        return extras
 
 
 class _Harm:
@@ -378,30 +657,45 @@ class _Harm:
         self.exposed = np.flatnonzero(outdoor.max(axis=(1, 2)) >= 0.5 * aegl(cas, 1, 60.0))
         self.peak_index = np.argmax(outdoor, axis=2)                                # (Z, P)
 
-    def _paths(self, z: int, act: np.ndarray, evacuate: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _paths(self, z: int, act: np.ndarray, evacuate: bool,
+               route: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
         """(P, B, T) exposure of indoor and outdoor people at zone z's receptor points who act
-        at times ``act``."""
+        at times ``act``. ``route`` (with roads, for evacuees): per bin the air on the way
+        (B, T), and whether the bin found no open road (B,) and shelters instead."""
         t = self.times[None, None, :]
         a = act[None, :, None]
         outdoor = self.outdoor[z][:, None, :]
-        normal, sealed = self.normal[z][:, None, :], self.sealed[z][:, None, :]
+        normal = self.normal[z][:, None, :]
         before = t < a
-        if evacuate:
+        if evacuate and route is None:
             after = np.where(t < a + self.ex.evacuation_exposure, outdoor, 0.0)
+        elif evacuate:
+            air, cut = route
+            after = np.where(t < a + self.ex.road_access, outdoor, air[None, :, :])
+            if cut.any():
+                after = np.where(cut[None, :, None], self._shelter(z, act, t, a, outdoor), after)
         else:
-            k = np.clip(np.searchsorted(self.times, act), 0, self.times.size - 1)
-            gap = (self.normal[z][:, k] - self.sealed[z][:, k])[:, :, None]        # (P, B, 1)
-            rate = self.ex.shelter_air_exchange_per_h / 60.0
-            shelter = sealed + gap * np.exp(-rate * np.maximum(t - a, 0.0))
-            # Leave shelter (ventilate) once the plume has passed: after the outdoor peak, as
-            # soon as the outdoor air is cleaner than the indoor air.
-            peak = self.times[self.peak_index[z]][:, None, None]
-            passed = (t > peak) & (outdoor < shelter)
-            passed = np.maximum.accumulate(passed, axis=2)
-            after = np.where(passed, outdoor, shelter)
+            after = self._shelter(z, act, t, a, outdoor)
         indoor_path = np.where(before, normal, after)
         outdoor_path = np.where(before, outdoor, after)
         return indoor_path, outdoor_path
+
+    def _shelter(self, z: int, act: np.ndarray, t: np.ndarray, a: np.ndarray,
+                 outdoor: np.ndarray) -> np.ndarray:
+        """(P, B, T) air of people who shelter in place from ``act`` (box model, doors and
+        windows shut from the indoor air they had), leaving once the plume has passed."""
+        sealed = self.sealed[z][:, None, :]
+        k = np.clip(np.searchsorted(self.times, act), 0, self.times.size - 1)
+        gap = (self.normal[z][:, k] - self.sealed[z][:, k])[:, :, None]            # (P, B, 1)
+        rate = self.ex.shelter_air_exchange_per_h / 60.0
+        shelter = sealed + gap * np.exp(-rate * np.maximum(t - a, 0.0))
+        # Leave shelter (ventilate) once the plume has passed: after the outdoor peak, as
+        # soon as the outdoor air is cleaner than the indoor air.
+        peak = self.times[self.peak_index[z]][:, None, None]
+        passed = (t > peak) & (outdoor < shelter)
+        passed = np.maximum.accumulate(passed, axis=2)
+        return np.where(passed, outdoor, shelter)
 
     def _outcome(self, indoor_path: np.ndarray, outdoor_path: np.ndarray):
         share, probit = self.indoor_share, self.probit
@@ -417,15 +711,19 @@ class _Harm:
                                    where=p_dead < 1), 0.0, 1.0)
         return p_dead, p_hurt, share * minutes[0] + (1 - share) * minutes[1]
 
-    def outcomes(self, act_times: np.ndarray, evacuate: np.ndarray):
+    def outcomes(self, act_times: np.ndarray, evacuate: np.ndarray,
+                 routes: Mapping[int, tuple[np.ndarray, np.ndarray]] | None = None,
+                 zones: np.ndarray | None = None):
         """Death and hospital probabilities and minutes above AEGL-2 per person, for cohorts
-        (Z, B) acting at ``act_times`` and for people who never act (Z,)."""
+        (Z, B) acting at ``act_times`` and for people who never act (Z,), computed for
+        ``zones`` (default: those the plume reaches); ``routes`` as in ``_paths``, per zone."""
         n_zones, n_bins = self.outdoor.shape[0], act_times.size
         p_dead, p_hurt, minutes = (np.zeros((n_zones, n_bins)) for _ in range(3))
         q_dead, q_hurt, q_minutes = (np.zeros(n_zones) for _ in range(3))
-        for z in self.exposed:
+        for z in self.exposed if zones is None else zones:
             # People are spread evenly over the zone's receptor points: average over them.
-            d, h, m = self._outcome(*self._paths(int(z), act_times, bool(evacuate[z])))
+            route = routes.get(int(z)) if routes is not None else None
+            d, h, m = self._outcome(*self._paths(int(z), act_times, bool(evacuate[z]), route))
             p_dead[z], p_hurt[z], minutes[z] = d.mean(axis=0), h.mean(axis=0), m.mean(axis=0)
             d, h, m = self._outcome(self.normal[z], self.outdoor[z])
             q_dead[z], q_hurt[z], q_minutes[z] = d.mean(), h.mean(), m.mean()
@@ -442,6 +740,21 @@ def _receptor_points(zones, per_side: int) -> list[tuple[float, float]]:
         dlon = offsets * side_km / (111.32 * math.cos(math.radians(zone.lat)))
         points += [(zone.lon + x, zone.lat + y) for y in dlat for x in dlon]
     return points
+
+
+def _zone_containing(zones, points: Sequence[tuple[float, float]]) -> list[int]:
+    """Index of the zone whose square (side sqrt(area), around its centre) holds each point;
+    the nearest such centre if several do, -1 if none."""
+    lon = np.array([z.lon for z in zones])
+    lat = np.array([z.lat for z in zones])
+    half = np.sqrt([z.area_km2 for z in zones]) * 500.0                    # m
+    found = []
+    for x, y in points:
+        east, north = local_metres(lon, lat, x, y)
+        inside = np.flatnonzero((np.abs(east) <= half) & (np.abs(north) <= half))
+        found.append(int(inside[np.argmin(np.hypot(east, north)[inside])]) if inside.size
+                     else -1)
+    return found
 
 
 def _indoor(outdoor: np.ndarray, step: float, rate_per_h: float) -> np.ndarray:
@@ -461,13 +774,242 @@ def _max_running_mean(paths: np.ndarray, step: float, window: float) -> np.ndarr
     return np.maximum(sums.max(axis=-1), cumulative[..., steps - 1]) / window
 
 
+# --- roads (with [roads]) -------------------------------------------------------------------------
+
+Window = tuple[float, float, bool]   # closed during [start, end) minutes; True: to the public only
+
+
+def road_links(section: RoadsSection) -> dict[str, tuple[str, str]]:
+    """Every link's order id (``models.orders.link_key``), both ways round -> (source, target)."""
+    ids: dict[str, tuple[str, str]] = {}
+    for road in section.links:
+        ids[link_key(road.source, road.target)] = (road.source, road.target)
+        ids.setdefault(link_key(road.target, road.source), (road.source, road.target))
+    return ids
+
+
+def _segment_distance_m(lon: float, lat: float, a, b) -> float:
+    """Distance (m) from a point to the straight segment between road nodes a and b."""
+    east, north = local_metres([a.lon, b.lon], [a.lat, b.lat], lon, lat)
+    d = np.array([east[1] - east[0], north[1] - north[0]])
+    p = -np.array([east[0], north[0]])                      # the point, seen from a
+    s = float(np.clip(p @ d / (d @ d), 0.0, 1.0)) if d @ d > 0 else 0.0
+    return float(np.hypot(*(p - s * d)))
+
+
+class _Roads(RoadNetwork):
+    """The flood model's road network (``models/evacuation.py``) without water.
+
+    A link may be closed in several windows, each stopping everyone (the tanker, ordered
+    closures) or the public only (the police cordon lets responders in and people inside it
+    out). Closures are all decided before the run, so routes are cached per closure epoch (the
+    span between two changes).
+    """
+
+    def __init__(self, section: RoadsSection, zones) -> None:
+        super().__init__(section, zones, water_depth=None)
+        self.windows: dict[frozenset, list[Window]] = {}
+        self.changes: list[float] = []
+        self._responder = False
+        self._paths: dict[tuple, list[str] | None] = {}
+        self._nearest: dict[tuple[float, float], str] = {}
+        self._km: dict[tuple[str, float, float], float] = {}
+        self._drives: dict[tuple, float] = {}
+
+    def set_windows(self, windows: Mapping[frozenset, list[Window]]) -> None:
+        self.windows = {link: list(w) for link, w in windows.items() if w}
+        self.changes = sorted({t for w in self.windows.values() for start, end, _ in w
+                               for t in (start, end) if math.isfinite(t)})
+        self._paths.clear()
+        self._drives.clear()
+
+    def is_closed(self, a: str, b: str, t: float) -> bool:
+        for start, end, public in self.windows.get(frozenset((a, b)), ()):
+            if start <= t < end and not (public and self._responder):
+                return True
+        return super().is_closed(a, b, t)
+
+    def next_change(self, t: float) -> float:
+        i = bisect.bisect_right(self.changes, t)
+        return self.changes[i] if i < len(self.changes) else math.inf
+
+    def path(self, origin: str, targets: tuple[str, ...], t: float,
+             responder: bool) -> list[str] | None:
+        """``route`` for the public or for responders, cached per closure epoch."""
+        key = (origin, targets, bisect.bisect_right(self.changes, t), responder)
+        if key not in self._paths:
+            self._responder = responder
+            try:
+                self._paths[key] = self.route(origin, targets, t)
+            finally:
+                self._responder = False
+        return self._paths[key]
+
+    def minutes(self, path: Sequence[str]) -> float:
+        """Free-flow minutes along a path of nodes."""
+        return sum(self.links[frozenset(pair)]["minutes"]
+                   for pair in zip(path, path[1:], strict=False))
+
+    def node_at(self, lon: float, lat: float) -> str:
+        key = (lon, lat)
+        if key not in self._nearest:
+            self._nearest[key] = self.nearest_node(lon, lat)
+        return self._nearest[key]
+
+    def _leg(self, node: str, lon: float, lat: float, speed_kmh: float, detour: float) -> float:
+        """Minutes off the network between a node and a point (straight line x detour)."""
+        key = (node, lon, lat)
+        if key not in self._km:
+            n = self.nodes[node]
+            self._km[key] = float(haversine_km(n.lon, n.lat, lon, lat))
+        return self._km[key] * detour / speed_kmh * 60.0
+
+    def drive(self, origin: tuple[float, float], destination: tuple[float, float], t: float,
+              speed_kmh: float, detour: float, ends: Sequence[str] | None = None) -> float:
+        """Minutes a responder leaving lon/lat ``origin`` at ``t`` needs to reach
+        ``destination``: to the nearest road node and from the last one (``ends``, default the
+        node nearest the destination) straight line x ``detour`` at ``speed_kmh``, between them
+        the fastest path open to responders at departure; where closures cut every way, it
+        waits until one lifts. inf if none ever does."""
+        start = self.node_at(*origin)
+        ends = tuple(ends) if ends else (self.node_at(*destination),)
+        access = self._leg(start, *origin, speed_kmh, detour)
+        leave = t
+        while math.isfinite(leave):
+            key = (start, ends, destination, bisect.bisect_right(self.changes, leave),
+                   speed_kmh, detour)
+            if key not in self._drives:
+                best = math.inf
+                for end in ends:
+                    path = self.path(start, (end,), leave, responder=True)
+                    if path is not None:
+                        best = min(best, self.minutes(path)
+                                   + self._leg(end, *destination, speed_kmh, detour))
+                self._drives[key] = best
+            if math.isfinite(self._drives[key]):
+                return access + (leave - t) + self._drives[key]
+            leave = self.next_change(leave)
+        return math.inf
+
+    def reset_queues(self) -> None:
+        """Empty every link's point queue (a fresh start for another traffic pass)."""
+        for data in self.links.values():
+            data["next_free"] = 0.0
+
+
+def _closure_windows(links: Sequence[frozenset], tanker: frozenset | None,
+                     cordon: Sequence[frozenset], cordon_window: tuple[float, float] | None,
+                     orders: list, link_ids: Mapping[str, tuple[str, str]]
+                     ) -> tuple[dict[frozenset, list[Window]], list[tuple[float, float]]]:
+    """Each link's closure windows, and the spans each cordon link was closed by the cordon.
+
+    Per link, the events apply in time order (the plan's before the orders' at equal times):
+    the cordon closes it to the public and lifts; ``close_road`` closes it to all traffic,
+    ``reopen_road`` reopens it (also to the public: it ends the cordon on that link). The
+    tanker's link is closed to all from minute 0 whatever the orders.
+    """
+    events: dict[frozenset, list[tuple[float, int, str]]] = {link: [] for link in links}
+    if cordon_window is not None:
+        for link in cordon:
+            events[link] += [(cordon_window[0], 0, "cordon"), (cordon_window[1], 0, "lift")]
+    for i, order in enumerate(orders):
+        for target in order.targets:
+            events[frozenset(link_ids[target])].append((order.at, 1 + i, order.action))
+    windows: dict[frozenset, list[Window]] = {}
+    cordon_spans: list[tuple[float, float]] = []
+    for link, happenings in events.items():
+        ordered = cordoned = False
+        state: bool | None = None          # None open, False closed to all, True to the public
+        since = cordon_since = 0.0
+        spans: list[Window] = []
+        for at, _, what in sorted(happenings, key=lambda e: (e[0], e[1])):
+            if what == "cordon" and not cordoned:
+                cordoned, cordon_since = True, at
+            elif what in ("lift", "reopen_road") and cordoned:
+                cordoned = False
+                cordon_spans.append((cordon_since, at))
+            if what == "close_road":
+                ordered = True
+            elif what == "reopen_road":
+                ordered = False
+            new = False if ordered else (True if cordoned else None)
+            if new != state:
+                if state is not None and at > since:
+                    spans.append((since, at, state))
+                state, since = new, at
+        if cordoned:
+            cordon_spans.append((cordon_since, math.inf))
+        if state is not None:
+            spans.append((since, math.inf, state))
+        if spans:
+            windows[link] = spans
+    if tanker is not None:
+        windows[tanker] = [(0.0, math.inf, False)]
+    return windows, cordon_spans
+
+
+def _span_minutes(spans: Sequence[tuple[float, float]], horizon: float) -> float:
+    """Minutes of [0, horizon] covered by the union of spans."""
+    total, reach = 0.0, 0.0
+    for start, end in sorted((max(0.0, s), min(horizon, e)) for s, e in spans):
+        if end > max(start, reach):
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
+def _drive_platoon(roads: _Roads, origin: str, targets: tuple[str, ...], depart: float,
+                   vehicles: float, responder: bool, horizon: float):
+    """Drive a platoon of evacuees' cars from ``origin`` to the nearest of ``targets``, link by
+    link through the links' point queues (``RoadNetwork.traverse``), re-routing whenever the
+    closures change. Returns (segments (a, b, t_in, t_out), last node, arrival minute), or None
+    if no way is open at departure (cut off at home). A platoon cut off on the way waits at the
+    node until a closure lifts (a segment (node, node, t, t'))."""
+    node, t, segments = origin, depart, []
+    path: list[str] | None = None
+    epoch = -1
+    while node not in targets and t < horizon:
+        now = bisect.bisect_right(roads.changes, t)
+        if path is None or now != epoch:
+            epoch = now
+            path = roads.path(node, targets, t, responder)
+            if path is None or len(path) < 2:
+                if not segments:
+                    return None
+                lifted = roads.next_change(t)
+                segments.append((node, node, t, lifted))
+                t, path = lifted, None
+                continue
+        nxt = path[1]
+        t_out = roads.traverse(node, nxt, t, vehicles)
+        segments.append((node, nxt, t, t_out))
+        node, t, path = nxt, t_out, path[1:]
+    return segments, node, (t if node in targets else math.inf)
+
+
+def _route_air(times: np.ndarray, depart: float, segments, last: str, row: Mapping[str, int],
+               node_ppm: np.ndarray) -> np.ndarray:
+    """Outdoor air (ppm) a platoon leaving at ``depart`` breathes on the time grid: on a link
+    the mean of its ends', waiting or arrived its node's (zero before departure)."""
+    air = np.zeros(times.size)
+    end = int(np.searchsorted(times, depart))
+    for a, b, t_in, t_out in segments:
+        i0, i1 = np.searchsorted(times, (t_in, t_out))
+        air[i0:i1] = 0.5 * (node_ppm[row[a], i0:i1] + node_ppm[row[b], i0:i1])
+        end = int(i1)
+    air[end:] = node_ppm[row[last], end:]
+    return air
+
+
 class _Ems:
     """Ambulances carry casualties, most severe first, to the nearest hospital with a bed."""
 
-    def __init__(self, env: simpy.Environment, sc: ChemicalScenario, zones, ctx) -> None:
+    def __init__(self, env: simpy.Environment, sc: ChemicalScenario, zones, ctx,
+                 roads: _Roads | None = None) -> None:
         self.env = env
         r = sc.response
         self.r = r
+        self.roads = roads
         self.zones = zones
         self.ambulances = (MonitoredPriorityResource(env, r.ambulances, name="ambulances",
                                                      trace=ctx.trace) if r.ambulances else None)
@@ -509,6 +1051,9 @@ class _Ems:
         assert self.ambulances is not None
         with self.ambulances.request(priority=priority, entity=f"zone-{zone}") as req:
             yield req
+            if self.roads is not None:
+                yield from self._road_trip(zone, n, since)
+                return
             z = self.zones[zone]
             out_km = float(haversine_km(self.base[0], self.base[1], z.lon, z.lat))
             yield env.timeout(out_km * r.detour_factor / r.ambulance_speed_kmh * 60.0)
@@ -526,6 +1071,40 @@ class _Ems:
             back_km = float(haversine_km(r.hospitals[hospital].lon, r.hospitals[hospital].lat,
                                          self.base[0], self.base[1]))
             yield env.timeout(back_km * r.detour_factor / r.ambulance_speed_kmh * 60.0)
+
+    def _road_trip(self, zone: int, n: int, since: float):
+        """The same trip over the road network: legs over links open to responders when they
+        start (waiting where a closure cuts every way); the hospital with enough free beds
+        that is fastest to reach from the zone, else the fastest."""
+        env, r, roads = self.env, self.r, self.roads
+        assert roads is not None
+        z = self.zones[zone]
+        spot = (z.lon, z.lat)
+
+        def drive(a: tuple[float, float], b: tuple[float, float]) -> float:
+            return roads.drive(a, b, env.now, r.ambulance_speed_kmh, r.detour_factor)
+
+        out = drive(self.base, spot)
+        if math.isfinite(out):
+            yield env.timeout(out)
+        self.waiting.record(self.waiting.current - n)
+        minutes = [drive(spot, (h.lon, h.lat)) for h in r.hospitals]
+        reachable = [int(h) for h in np.argsort(minutes, kind="stable")
+                     if math.isfinite(minutes[h])]
+        if not math.isfinite(out) or not reachable:
+            self.not_admitted += n     # cut off for the rest of the run
+            return
+        hospital = next((h for h in reachable if self.free_beds[h] >= n), reachable[0])
+        yield env.timeout(minutes[hospital] + r.handover)
+        admitted = min(n, self.free_beds[hospital])
+        self.free_beds[hospital] -= admitted
+        self.not_admitted += n - admitted
+        self.in_hospital.record(self.in_hospital.current + admitted)
+        self.times_to_hospital.observe(env.now - since, n)
+        h = r.hospitals[hospital]
+        back = drive((h.lon, h.lat), self.base)
+        if math.isfinite(back):
+            yield env.timeout(back)
 
     def kpis(self) -> dict[str, float]:
         return {

@@ -140,6 +140,16 @@ KPIS: dict[str, Kpi] = {
         Kpi("casualties_not_admitted", "Casualties not admitted (no bed or no ambulance)",
             "未能收治的伤员", "people"),
         Kpi("ambulance_utilisation", "Ambulance utilisation", "救护车利用率", "share"),
+        # Chemical release with a road network ([roads]).
+        Kpi("road_links_closed", "Road links closed (tanker, cordon, orders)",
+            "封闭的道路路段数（事故车辆、警戒区、指令）", "count"),
+        Kpi("cordon_minutes", "Minutes the police cordon was up", "警戒封控持续时间", "min"),
+        Kpi("evacuees_cut_off", "Evacuees with no open road (sheltered instead)",
+            "无路可撤而就地避险的人数", "people"),
+        Kpi("evacuation_trip_p50_min", "Evacuees' time on the road, median",
+            "疏散人员在途时间（中位数）", "min"),
+        Kpi("evacuation_trip_p90_min", "Evacuees' time on the road, 90th percentile",
+            "疏散人员在途时间（第90百分位）", "min"),
     ]
 }
 
