@@ -60,14 +60,84 @@ def _warnings(night_reach: float) -> dict[str, Any]:
     }
 
 
+def _offset(lon: float, lat: float, east_m: float, north_m: float) -> tuple[float, float]:
+    return (round(lon + east_m / (111_320 * math.cos(math.radians(lat))), 5),
+            round(lat + north_m / 111_320, 5))
+
+
+def _road(source: str, target: str, speed_kmh: float, capacity_vph: float) -> dict[str, Any]:
+    return {"source": source, "target": target, "speed_kmh": speed_kmh,
+            "capacity_vph": capacity_vph}
+
+
+def _urban_grid(lon: float, lat: float) -> dict[str, Any]:
+    """8 x 8 street nodes 800 m apart around (lon, lat), which sits in the middle of a block:
+    arterials (50 km/h, two lanes) on lines 1, 3, 4 and 6, streets (30 km/h, one lane) on the
+    others. Node ids r<row>c<col>, rows from south to north."""
+    n, spacing, arterial = 8, 800.0, {1, 3, 4, 6}
+    half = (n - 1) / 2
+    nodes = []
+    for row in range(n):
+        for col in range(n):
+            x, y = _offset(lon, lat, (col - half) * spacing, (row - half) * spacing)
+            nodes.append({"id": f"r{row}c{col}", "lon": x, "lat": y})
+    links = []
+    for row in range(n):
+        for col in range(n):
+            if col + 1 < n:   # east-west, along row `row`
+                fast = row in arterial
+                links.append(_road(f"r{row}c{col}", f"r{row}c{col + 1}", 50.0 if fast else 30.0,
+                                   3600.0 if fast else 1800.0))
+            if row + 1 < n:   # north-south, along column `col`
+                fast = col in arterial
+                links.append(_road(f"r{row}c{col}", f"r{row + 1}c{col}", 50.0 if fast else 30.0,
+                                   3600.0 if fast else 1800.0))
+    return {"nodes": nodes, "links": links}
+
+
+def _county_roads() -> dict[str, Any]:
+    """The expressway past the Suiping county town (north-south through the source at
+    114.04 E), its two interchanges, the town's streets and the county roads to the villages
+    east of the expressway; one county road crosses the expressway 600 m south of the source."""
+    nodes = [
+        ("g4_zmd", 114.040, 32.995),   # expressway at Zhumadian city
+        ("g4_ics", 114.040, 33.142),   # Suiping south interchange
+        ("g4_icn", 114.040, 33.178),   # Suiping north interchange
+        ("g4_n", 114.040, 33.210),
+        ("town_c", 114.010, 33.150),   # town centre: fire station, hospital, ambulances
+        ("town_n", 114.010, 33.172),
+        ("town_s", 114.010, 33.132),
+        ("town_w", 113.985, 33.150),
+        ("town_e", 114.028, 33.152),
+        ("west", 113.950, 33.150),     # county road west (towards Xiping)
+        ("vil_e", 114.068, 33.160),
+        ("vil_ne", 114.065, 33.182),
+        ("vil_se", 114.065, 33.138),
+    ]
+    expressway, county, street = (100.0, 3600.0), (60.0, 1800.0), (40.0, 1800.0)
+    links = [
+        ("g4_zmd", "g4_ics", expressway), ("g4_ics", "g4_icn", expressway),
+        ("g4_icn", "g4_n", expressway),
+        ("town_c", "town_n", street), ("town_c", "town_s", street),
+        ("town_c", "town_w", street), ("town_c", "town_e", street),
+        ("town_n", "g4_icn", county), ("town_s", "g4_ics", county),
+        ("town_w", "west", county), ("town_e", "vil_e", county),
+        ("g4_icn", "vil_ne", county), ("vil_ne", "vil_e", county),
+        ("vil_e", "vil_se", county), ("vil_se", "g4_ics", county),
+    ]
+    return {"nodes": [{"id": i, "lon": x, "lat": y} for i, x, y in nodes],
+            "links": [_road(a, b, *kind) for a, b, kind in links]}
+
+
 def zhumadian_ammonia() -> dict[str, Any]:
     lon, lat = 114.03, 32.98   # a cold-storage plant in Yicheng District (approximate)
     return {
         "schema_version": 1, "name": "zhumadian-ammonia",
         "title": "Zhumadian: liquid-ammonia release at a cold-storage plant in Yicheng District",
         "description": ("A refrigeration line ruptures at a cold-storage plant in the urban "
-                        "district at night; 15 x 15 urban zones of 400 m around it. Set "
-                        "start_hour = 14 for the day-time variant."),
+                        "district at night; 15 x 15 urban zones of 400 m around it, a street "
+                        "grid of 800 m blocks with the plant in the middle of one; the police "
+                        "cordon the block. Set start_hour = 14 for the day-time variant."),
         "model": "chemical", "horizon": "4h", "report_every": "5min", "seed": 2022,
         "start_hour": 2.0, "time_step": "1min", "cohort_step": "5min", "urban": True,
         "receptors_per_side": 3,
@@ -87,6 +157,7 @@ def zhumadian_ammonia() -> dict[str, Any]:
             "detector_delay": "3min", "public_call_delay": "15min", "instruction": "shelter",
             "ambulances": 20, "patients_per_trip": 2,
             "ambulance_base_lon": 114.02, "ambulance_base_lat": 32.99,
+            "closure_radius_m": 500.0, "closure_delay": "15min", "closure_clearance": "30min",
             "hazmat_teams": [
                 {"id": "plant-team", "type": "enterprise", "base_lon": lon + 0.0005,
                  "base_lat": lat, "mobilization_delay": "5min", "setup": "10min",
@@ -102,6 +173,7 @@ def zhumadian_ammonia() -> dict[str, Any]:
                 {"id": "tcm-hospital", "lon": 113.99, "lat": 32.97, "beds": 60},
             ],
         },
+        "roads": _urban_grid(lon, lat),
     }
 
 
@@ -112,13 +184,17 @@ def tanker_chlorine() -> dict[str, Any]:
         "title": "Chlorine road-tanker rollover on an expressway next to a county town",
         "description": ("An Anshan-style transport accident: a 20 t liquid-chlorine tanker "
                         "overturns on the expressway beside a county town and leaks from a "
-                        "valve; the road is closed; 11 x 11 zones of 500 m around it."),
+                        "valve, lying across the expressway between the town's two "
+                        "interchanges; 11 x 11 zones of 500 m around it. The expressway link "
+                        "is closed by the tanker, and the police cordon closes the county road "
+                        "crossing the expressway next to it: traffic detours through the "
+                        "town."),
         "model": "chemical", "horizon": "4h", "report_every": "5min", "seed": 722,
         "start_hour": 15.0, "time_step": "1min", "cohort_step": "5min", "urban": False,
         "receptors_per_side": 3,
         "zones": _grid(lon, lat, 11, 500.0, 4000.0, 0.5, "sp"),
         "source": {"name": "Overturned chlorine tanker", "lon": lon, "lat": lat,
-                   "height_m": 1.0, "transport": True,
+                   "height_m": 1.0, "transport": True, "link": "g4_ics-g4_icn",
                    "release": {"kind": "continuous", "chemical": "chlorine", "rate_kg_s": 5.0,
                                "duration": "2h", "inventory_kg": 20000.0}},
         "weather": [
@@ -130,6 +206,7 @@ def tanker_chlorine() -> dict[str, Any]:
             "detectors": False, "public_call_delay": "10min", "instruction": "shelter",
             "ambulances": 8, "patients_per_trip": 2,
             "ambulance_base_lon": 114.01, "ambulance_base_lat": 33.15,
+            "closure_radius_m": 1000.0, "closure_delay": "20min", "closure_clearance": "1h",
             "hazmat_teams": [
                 {"id": "suiping-fire-hazmat", "type": "fire_hazmat", "base_lon": 114.01,
                  "base_lat": 33.15, "mobilization_delay": "5min", "setup": "20min",
@@ -143,6 +220,7 @@ def tanker_chlorine() -> dict[str, Any]:
                 {"id": "central-hospital", "lon": 114.02, "lat": 32.98, "beds": 150},
             ],
         },
+        "roads": _county_roads(),
     }
 
 
@@ -151,8 +229,10 @@ HEADER = """\
 # file (a test checks they agree).
 #
 # Zones: a regular grid of square zones around the source (the rule); population density,
-# building heights, release size, weather, warning reach, team positions, ambulances and
-# hospital beds are assumptions (marked here once for all), not data about real places.
+# building heights, release size, weather, warning reach, team positions, ambulances, hospital
+# beds, the road network (a schematic street grid or expressway and county roads, not surveyed
+# roads) and the cordon's radius and timing are assumptions (marked here once for all), not
+# data about real places.
 # Chemical properties come from the `chemicals` package; AEGLs and probits from the reference
 # parameters (docs/models/chemical-physics.md).
 """
