@@ -7,7 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.drsim-installed
 DEMO_OUT ?= out/demo
 
-.PHONY: demo test test-fast lint bench clean
+# Debian packages the browser tests and Chinese labels need: chromium (driven by Playwright with
+# executable_path=/usr/bin/chromium; `playwright install` cannot download here) and CJK fonts.
+CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test test-fast lint bench clean system-deps dashboard
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +26,21 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/drsim run zhumadian-flood --reps 20 --out $(DEMO_OUT)
 
+system-deps:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -e $(CJK_FONT) ]; then \
+	  echo "installing Debian packages: chromium fonts-noto-cjk"; \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk; \
+	fi
+
+dashboard: $(STAMP)
+	$(BIN)/drsim dashboard
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: lint
+test: lint system-deps
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)

@@ -8,17 +8,19 @@ import streamlit as st
 
 from dashboard.i18n import LANGUAGES, tr
 
-st.set_page_config(page_title="drsim", page_icon="🌊", layout="wide")
+st.set_page_config(page_title="drsim", page_icon=":material/flood:", layout="wide")
 st.session_state.setdefault("lang", "en")
 st.sidebar.radio(tr("language", st.session_state["lang"]), list(LANGUAGES),
                  format_func=LANGUAGES.__getitem__, key="lang", horizontal=True)
 lang = st.session_state["lang"]
 
 pages = [
-    st.Page("views/explorer.py", title=tr("page_explorer", lang), icon="🗺️",
+    st.Page("views/explorer.py", title=tr("page_explorer", lang), icon=":material/map:",
             url_path="explorer", default=True),
-    st.Page("views/compare.py", title=tr("page_compare", lang), icon="⚖️", url_path="compare"),
-    st.Page("views/drill.py", title=tr("page_drill", lang), icon="🎯", url_path="drill"),
+    st.Page("views/compare.py", title=tr("page_compare", lang), icon=":material/balance:",
+            url_path="compare"),
+    st.Page("views/drill.py", title=tr("page_drill", lang), icon=":material/flag:",
+            url_path="drill"),
 ]
 st.sidebar.caption(tr("app_title", lang))
 st.navigation(pages).run()

@@ -33,8 +33,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "run": {"en": "Run", "zh": "运行"},
     "running": {"en": "Running replication {i} of {n}", "zh": "正在运行第 {i}/{n} 次"},
     "not_run": {"en": "Set the levers and press Run.", "zh": "设置参数后点击“运行”。"},
-    "results_for": {"en": "Results: {name}, {n} replication(s), seed {seed}, {secs:.1f} s",
-                    "zh": "结果：{name}，{n} 次重复，种子 {seed}，用时 {secs:.1f} 秒"},
+    "results_for": {"en": "Run {run}: {name}, {n} replication(s), seed {seed}, {secs:.1f} s",
+                    "zh": "第 {run} 次运行：{name}，{n} 次重复，种子 {seed}，用时 {secs:.1f} 秒"},
     "kpis_targets": {"en": "Plan targets", "zh": "规划目标"},
     "kpis_other": {"en": "Other indicators", "zh": "其他指标"},
     "target": {"en": "target", "zh": "目标"},
@@ -67,6 +67,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "download_timeline": {"en": "Download timeline figure (PNG)", "zh": "下载过程曲线图（PNG）"},
     # Compare
     "experiment_dir": {"en": "Experiment results folder", "zh": "试验结果目录"},
+    "experiment_tab_load": {"en": "Load stored results", "zh": "加载已有结果"},
     "experiment_load": {"en": "Load", "zh": "加载"},
     "experiment_run": {"en": "Or run a small experiment here", "zh": "或在此运行小型试验"},
     "experiment_spec": {"en": "Experiment spec", "zh": "试验方案"},
@@ -132,6 +133,8 @@ def format_value(value: float, unit: str, lang: str = "en") -> str:
         return f"{value * 100:.1f} %"
     if unit in ("people", "count", "person-min"):
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+    if unit == "min" and abs(value) >= 120:   # long waits read better in hours
+        return f"{value / 60:,.1f} {unit_label('h', lang)}"
     if unit in ("min", "h", "m²", "per million"):
         return f"{value:,.1f} {unit_label(unit, lang)}"
     return f"{value:,.3g} {unit_label(unit, lang)}".strip()

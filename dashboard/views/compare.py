@@ -17,7 +17,7 @@ from experiments.spec import bundled_spec_names
 lang = st.session_state.get("lang", "en")
 st.title(tr("page_compare", lang))
 
-load_tab, run_tab = st.tabs([tr("experiment_dir", lang), tr("experiment_run", lang)])
+load_tab, run_tab = st.tabs([tr("experiment_tab_load", lang), tr("experiment_run", lang)])
 with load_tab, st.form("load_experiment"):
     folder = st.text_input(tr("experiment_dir", lang), key="experiment_dir",
                            placeholder="results/zhumadian-capability-options")
@@ -26,7 +26,7 @@ with load_tab, st.form("load_experiment"):
             st.session_state["experiment"] = service.load_experiment(folder).folder
         except service.ExperimentError as exc:
             st.session_state.pop("experiment", None)
-            st.error(f"**{tr('experiment_error', lang)}** — {exc}", icon="⚠️")
+            st.error(f"**{tr('experiment_error', lang)}** — {exc}", icon=":material/error:")
 with run_tab, st.form("run_experiment"):
     specs = bundled_spec_names()
     spec = st.selectbox(tr("experiment_spec", lang), specs, key="experiment_spec")
@@ -42,7 +42,7 @@ with run_tab, st.form("run_experiment"):
                 progress=lambda done, total: bar.progress(done / total, f"{done}/{total}"))
             st.session_state["experiment"] = experiment.folder
         except service.ExperimentError as exc:
-            st.error(f"**{tr('experiment_error', lang)}** — {exc}", icon="⚠️")
+            st.error(f"**{tr('experiment_error', lang)}** — {exc}", icon=":material/error:")
         bar.empty()
 
 if "experiment" not in st.session_state:
@@ -51,7 +51,7 @@ if "experiment" not in st.session_state:
 try:
     experiment = service.load_experiment(st.session_state["experiment"])
 except service.ExperimentError as exc:  # the folder changed under us
-    st.error(f"**{tr('experiment_error', lang)}** — {exc}", icon="⚠️")
+    st.error(f"**{tr('experiment_error', lang)}** — {exc}", icon=":material/error:")
     st.stop()
 
 spec = experiment.spec

@@ -29,7 +29,7 @@ try:
     else:
         scenario = service.load_bundled(name)
 except service.ScenarioError as exc:
-    st.error(f"**{tr('upload_error', lang)}** — {exc}", icon="⚠️")
+    st.error(f"**{tr('upload_error', lang)}** — {exc}", icon=":material/error:")
     st.stop()
 st.subheader(scenario.title or scenario.name)
 if scenario.description:
@@ -47,24 +47,26 @@ with st.form("levers"):
     tabs = st.tabs([GROUPS[g][1 if lang == "zh" else 0] for g in groups]) if groups else []
     for tab, group in zip(tabs, groups, strict=True):
         with tab:
-            for lever in (lv for lv in levers if lv.group == group):
+            grid = st.columns(3)
+            for i, lever in enumerate(lv for lv in levers if lv.group == group):
+                cell = grid[i % 3]
                 key = f"lever.{scenario.name}.{lever.key}"
                 label = lever.label(lang)
                 if lever.kind == "int":
-                    values[lever.key] = st.number_input(
+                    values[lever.key] = cell.number_input(
                         label, min_value=int(lever.low), max_value=int(lever.high),
                         value=int(lever.default), step=1, key=key)
                 elif lever.kind in ("float", "percent"):
-                    values[lever.key] = st.slider(
+                    values[lever.key] = cell.slider(
                         label, min_value=float(lever.low), max_value=float(lever.high),
                         value=float(lever.default), step=float(lever.step), key=key)
                 elif lever.kind == "bool":
-                    values[lever.key] = st.checkbox(label, value=bool(lever.default), key=key)
+                    values[lever.key] = cell.checkbox(label, value=bool(lever.default), key=key)
                 elif lever.kind == "choice":
-                    values[lever.key] = st.selectbox(
+                    values[lever.key] = cell.selectbox(
                         label, lever.options, index=lever.options.index(lever.default), key=key)
                 else:
-                    values[lever.key] = tuple(st.multiselect(
+                    values[lever.key] = tuple(cell.multiselect(
                         label, lever.options, default=list(lever.default), key=key))
     a, b, c = st.columns([1, 1, 1])
     reps = a.number_input(tr("replications", lang), min_value=1, max_value=200, value=1,
@@ -77,7 +79,7 @@ if submitted:
     try:
         chosen = apply_levers(scenario, values)
     except ConfigError as exc:
-        st.error(exc.one_line(), icon="⚠️")
+        st.error(exc.one_line(), icon=":material/error:")
         st.stop()
     key = service.scenario_hash(chosen)
     bar = st.progress(0.0)
@@ -87,9 +89,10 @@ if submitted:
         bar.progress(i / reps, text=tr("running", lang, i=i + 1, n=int(reps)))
         results.append(service.run_one(key, i, int(seed), chosen))
     bar.empty()
+    st.session_state["explorer_runs"] = st.session_state.get("explorer_runs", 0) + 1
     st.session_state["explorer"] = {
-        "scenario": chosen, "results": results, "seed": int(seed),
-        "seconds": time.perf_counter() - started}
+        "run": st.session_state["explorer_runs"], "scenario": chosen, "results": results,
+        "seed": int(seed), "seconds": time.perf_counter() - started}
 
 run = st.session_state.get("explorer")
 if run is not None and run["scenario"].name != scenario.name:
@@ -101,16 +104,16 @@ if run is None:
 
 results = run["results"]
 shown = run["scenario"]
-st.caption(tr("results_for", lang, name=shown.name, n=len(results), seed=run["seed"],
-              secs=run["seconds"]))
+st.caption(tr("results_for", lang, run=run["run"], name=shown.name, n=len(results),
+              seed=run["seed"], secs=run["seconds"]))
 
 # --- KPI cards ------------------------------------------------------------------------------------
 cards = service.kpi_cards(results)
 targeted = [c for c in cards if c.target is not None]
 if targeted:
     st.markdown(f"#### {tr('kpis_targets', lang)}")
-    for row in range(0, len(targeted), 4):
-        for column, card in zip(st.columns(4), targeted[row:row + 4], strict=False):
+    for row in range(0, len(targeted), 3):
+        for column, card in zip(st.columns(3), targeted[row:row + 3], strict=False):
             with column:
                 st.metric(kpi_label(card.name, lang), format_value(card.mean, card.unit, lang),
                           help=card.target.source if card.target else None)
