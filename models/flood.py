@@ -616,15 +616,27 @@ class FloodRun:
                 out[f"depot_stock_{item.id}"] = monitor
         return out
 
-    def extras(self) -> dict[str, dict[str, float | None]]:
-        """Per-zone data for maps (JSON-friendly), by zone id: each zone's peak water depth (m)
-        and the minute the authorities' warning was issued to it (null: never)."""
+    def extras(self) -> dict[str, dict]:
+        """Per-zone data for maps (JSON-friendly), by zone id: each zone's peak water depth (m),
+        the minute the authorities' warning was issued to it (null: never) and its depth (m) on
+        the report grid (``zone_depth_m``, times in ``report_minutes``)."""
         extras: dict[str, dict[str, float | None]] = {
             "peak_depth_m": {zone.id: float(depth) for zone, depth
                              in zip(self.zones, self.peak_depth, strict=True)},
             "warning_issued_min": {zone.id: (float(t) if math.isfinite(t) else None)
                                    for zone, t in zip(self.zones, self.warnings.issued_at,
                                                       strict=True)}}
+        # Map layers: each zone's water depth (m) on the report grid, as the chemical model
+        # reports its concentrations (report_minutes: index -> minute).
+        step = self.sc.report_every or self.sc.horizon / 100
+        grid = np.arange(0.0, self.sc.horizon + step / 2, step)
+        times = self.hazard.times
+        i = np.clip(np.searchsorted(times, grid, side="right") - 1, 0, times.size - 2)
+        w = np.clip((grid - times[i]) / (times[i + 1] - times[i]), 0.0, 1.0)
+        layers = self.hazard.depth[:, i] * (1 - w) + self.hazard.depth[:, i + 1] * w
+        extras["report_minutes"] = {str(k): float(t) for k, t in enumerate(grid)}
+        extras["zone_depth_m"] = {zone.id: {str(k): round(float(d), 4) for k, d in enumerate(row)}
+                                  for zone, row in zip(self.zones, layers, strict=True)}
         if self.supplies is not None:
             hours = self.supplies.needs_met_hours_by_zone(self.onset, self.sc.horizon)
             # JSON has no infinity: "never" within the horizon is written as null.
