@@ -9,3 +9,16 @@ experiments, models and sim.
 from pathlib import Path
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
+
+
+def server_command(port: int = 8501, address: str = "127.0.0.1", headless: bool = False
+                   ) -> list[str]:
+    """The ``streamlit run`` command line of the dashboard (used by ``drsim dashboard`` and the
+    browser tests): uploads capped at 1 MB, the developer toolbar hidden, no usage statistics."""
+    import sys
+
+    return [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+            "--server.port", str(port), "--server.address", address,
+            "--server.headless", "true" if headless else "false",
+            "--server.maxUploadSize", "1", "--client.toolbarMode", "viewer",
+            "--browser.gatherUsageStats", "false"]

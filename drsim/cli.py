@@ -224,12 +224,9 @@ def dashboard(
     """Open the leaders' dashboard (Streamlit) in a browser."""
     import subprocess
 
-    from dashboard import APP_PATH
+    from dashboard import server_command
 
-    command = [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
-               "--server.port", str(port), "--server.address", address,
-               "--server.headless", "false" if browser else "true",
-               "--browser.gatherUsageStats", "false"]
+    command = server_command(port, address, headless=not browser)
     try:
         raise typer.Exit(subprocess.call(command))
     except KeyboardInterrupt:

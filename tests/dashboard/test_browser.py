@@ -12,7 +12,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 from stored_experiment import store_tiny_experiment
 
-from dashboard import APP_PATH
+from dashboard import server_command
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -50,9 +49,7 @@ def server(tmp_path_factory, timings):
     """``streamlit run dashboard/app.py`` on a free port; yields its URL once healthy."""
     port = _free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    command = [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
-               "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    command = [*server_command(port, "127.0.0.1", headless=True),
                "--server.fileWatcherType", "none"]
     started = time.perf_counter()
     with log.open("w") as out:
