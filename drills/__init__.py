@@ -1,2 +1,57 @@
-"""Double-blind drills: sealed scenarios, inject lists, decision capture and scoring (not built yet:
-see the drills issue). Layer position: imports experiments, models and sim."""
+"""Double-blind drills: sealed scenario draws, inject lists compiled from a hidden run, inject
+release, decision capture and scoring (docs/drills.md). Layer: imports experiments, models, sim.
+
+The Python API (for scripts and the dashboard's drill page)::
+
+    from drills import Drill, seal_drill, verify_drill, score_drill
+
+    key, folder = seal_drill("tiny-drill", "drills/2026-07", entropy=None)   # -> (str, Path)
+    verify_drill(folder, key, commitment=None)     # -> commitment hex; ConfigError if changed
+
+    drill = Drill.open(folder, key=key)            # controller (key: injects, release, start)
+    drill = Drill.open(folder)                     # participant / scribe (no key)
+    drill.roles                                    # [{id, name, name_en, duties, actions}]
+    drill.targets                                  # public ids by kind (union over the library)
+    drill.start(speed=60)                          # -> Clock (needs the key; idempotent)
+    drill.clock()                                  # -> Clock(minute, clock, speed, paused,
+                                                   #          ended, end_minute, started)
+    drill.pause(); drill.resume(); drill.set_speed(120); drill.advance(30)
+    drill.release_due()                            # -> injects released now (needs the key)
+    drill.inbox("city-eoc")                        # -> released injects of a role only
+    drill.record_decision("city-eoc", "evacuate", ["yicheng-01"], note="",
+                          minute=None)             # -> the record; ConfigError on bad input
+    drill.decisions()                              # -> every decision recorded
+    drill.injects()                                # -> the whole MSEL (needs the key)
+    drill.status()                                 # -> clock, counts, next inject (with key)
+
+    report = score_drill(folder, key, experiment=None, replications=1, out=None, lang="zh")
+    report.data                                    # the score (also score.json)
+    report.overall                                 # {"points", "rating", "rating_en"}
+    report.out, report.files                       # report.html, score.json, figures/
+
+Every method takes ``now`` (epoch seconds) for tests. User mistakes raise
+:class:`sim.config.ConfigError` (one line: ``str(exc)``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["Clock", "Drill", "ScoreReport", "bundled_drill_names", "load_drill_spec",
+           "open_packet", "score_drill", "seal_drill", "verify_drill"]
+
+_WHERE = {
+    "Clock": "drills.session", "Drill": "drills.session",
+    "ScoreReport": "drills.score", "score_drill": "drills.score",
+    "bundled_drill_names": "drills.spec", "load_drill_spec": "drills.spec",
+    "open_packet": "drills.seal", "seal_drill": "drills.seal", "verify_drill": "drills.seal",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: `drsim --help` need not load the models.
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'drills' has no attribute {name!r}")

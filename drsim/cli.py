@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from drills.cli import app as drill_app
 from drsim import __version__
 from experiments.cli import app as experiment_app
 from models.catalog import MODELS, build, scenario_json_schema
@@ -70,6 +71,7 @@ def _root(
 
 
 app.add_typer(experiment_app, name="experiment")
+app.add_typer(drill_app, name="drill")
 
 SetOption = Annotated[
     list[str] | None,
