@@ -242,11 +242,11 @@ class ChemicalScenario(ScenarioBase):
         for i, node in enumerate(self.roads.nodes):
             if node.zone is not None:
                 problems.append(f"roads.nodes[{i}].zone: the chemical model has no water "
-                                f"on roads; leave zone out")
+                                f"on roads (leave zone out)")
         for i, road in enumerate(self.roads.links):
             if road.zone is not None:
                 problems.append(f"roads.links[{i}].zone: the chemical model has no water "
-                                f"on roads; leave zone out")
+                                f"on roads (leave zone out)")
         if link is None:
             return problems
         if not self.source.transport:
@@ -262,7 +262,7 @@ class ChemicalScenario(ScenarioBase):
                                    nodes[ends[1]])
         if away > SOURCE_ON_LINK_M:
             problems.append(f"source.link: link {link!r} passes {away:.0f} m from the source "
-                            f"(source.lon, source.lat); put the source on it (within "
+                            f"(source.lon, source.lat): put the source on it (within "
                             f"{SOURCE_ON_LINK_M:.0f} m)")
         return problems
 
@@ -385,6 +385,8 @@ class ChemicalRun:
             cohort_grid, np.zeros(n_zones, bool))
         self.trips = TallyMonitor("evacuation_trip")
         self.cut_off = 0
+        # Evacuees' platoons by road: (zone, bin, departure, segments, let out of the cordon).
+        self.platoons: list[tuple[int, int, float, list, bool]] = []
         if self.roads is None:
             evacuated, _ = self.harm.outcomes(cohort_grid, np.ones(n_zones, bool))
             actual = evacuated
@@ -525,7 +527,8 @@ class ChemicalRun:
         targets = tuple(n.id for n in sc.roads.nodes if n.safe) or self.clear_nodes
         go = (acting > 0) & evacuate
         departures = sorted((float(grid[b]) + ex.road_access, int(z), int(b))
-                            for z, b in zip(*np.nonzero(go), strict=True))
+                            for z, b in zip(*np.nonzero(go), strict=True)
+                            if grid[b] + ex.road_access < sc.horizon)
         routes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for depart, z, b in departures:
             if z not in routes:
@@ -546,6 +549,7 @@ class ChemicalRun:
                 self.cut_off += int(acting[z, b])
             elif record:
                 self.trips.observe(arrival - depart, int(acting[z, b]))
+                self.platoons.append((z, b, depart, segments, self.inside_cordon[origin]))
         leaving = np.zeros(len(sc.zones), bool)
         leaving[list(routes)] = True
         zones = np.union1d(self.harm.exposed, np.flatnonzero(leaving)).astype(int)
