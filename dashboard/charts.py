@@ -86,7 +86,9 @@ def map_figure(scenario: ScenarioBase, layers: ZoneLayers | None, frame: int,
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=tr("roads", lang),
                                  line={"color": "#9e9e9e", "width": 2}, hoverinfo="skip"))
     population = np.array([z.population_night for z in zones], dtype=float)
-    size = 8 + 30 * np.sqrt(population / max(population.max(), 1.0))
+    # Marker area ~ population; smaller markers when there are many zones so they overlap less.
+    biggest = 38.0 if len(zones) <= 20 else 22.0
+    size = 6 + (biggest - 6) * np.sqrt(population / max(population.max(), 1.0))
     names = [f"{z.id} {z.name}".strip() for z in zones]
     if layers is not None:
         values = layers.values[:, min(frame, layers.values.shape[1] - 1)]
@@ -142,11 +144,17 @@ def map_figure(scenario: ScenarioBase, layers: ZoneLayers | None, frame: int,
                 [f"{x.id} ({x.type})" for x in t], tr("team_bases", lang), "triangle-up",
                 "#ff7f0e")
     mean_lat = float(np.mean([z.lat for z in zones]))
+    # Frame the zones (far-away places such as a provincial depot fall outside the frame).
+    lon = np.array([z.lon for z in zones])
+    lat = np.array([z.lat for z in zones])
+    pad = max(0.1 * max(np.ptp(lon), np.ptp(lat)), 0.01)
     fig.update_layout(
         height=560, margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h", "y": -0.08}, plot_bgcolor="#f7f7f2",
-        xaxis={"title": "lon (°E)", "showgrid": False, "zeroline": False},
+        xaxis={"title": "lon (°E)", "showgrid": False, "zeroline": False,
+               "range": [float(lon.min() - pad), float(lon.max() + pad)]},
         yaxis={"title": "lat (°N)", "showgrid": False, "zeroline": False,
+               "range": [float(lat.min() - pad), float(lat.max() + pad)],
                # Equal ground distances: one degree of longitude is cos(lat) of one of latitude.
                "scaleanchor": "x", "scaleratio": 1.0 / math.cos(math.radians(mean_lat))})
     return fig

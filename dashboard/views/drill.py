@@ -1,7 +1,180 @@
-"""Drill control (built with the drills package)."""
+"""Drill control: seal a double-blind drill, run its clock and inject release (controllers, with
+the key), show each role only what it has been sent, record decisions, score the drill.
 
+The key lives only in this browser session (``st.session_state``), never on disk; without it
+the page is a participant's view (inbox and decision form). All drill state is in the drill
+folder (drills.session), so this page, ``drsim drill serve`` and ``drsim drill decide`` can
+share one drill.
+"""
+
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import tr
+from drills import Drill, bundled_drill_names, score_drill, seal_drill
+from models.orders import ACTIONS
+from sim.config import ConfigError
 
-st.title(tr("page_drill", st.session_state.get("lang", "en")))
+lang = st.session_state.get("lang", "en")
+zh = lang == "zh"
+st.title(tr("page_drill", lang))
+
+
+def _text(item: dict, field: str) -> str:
+    """A bilingual field of the drill packet: ``field`` is Chinese, ``field_en`` English."""
+    return str(item.get(field if zh else f"{field}_en") or item.get(field) or "")
+
+
+def _expected(expected: dict | list | None) -> str:
+    """An inject's expected action(s) as "action: target, target"."""
+    items = [expected] if isinstance(expected, dict) else (expected or [])
+    return "; ".join(f"{e.get('action')}: {', '.join(e.get('targets', []))}" for e in items)
+
+
+# --- seal a new drill -----------------------------------------------------------------------------
+with st.expander(tr("drill_seal", lang)):
+    with st.form("seal"):
+        specs = bundled_drill_names()
+        spec = st.selectbox(tr("drill_spec", lang), specs, key="drill_spec")
+        out = st.text_input(tr("drill_out", lang), key="drill_out",
+                            value=str(Path("drills-sealed") / "new-drill"))
+        if st.form_submit_button(tr("drill_seal_go", lang)):
+            with st.spinner(tr("drill_sealing", lang)):
+                try:
+                    key, folder = seal_drill(spec, out)
+                except ConfigError as exc:
+                    st.error(str(exc), icon=":material/error:")
+                else:
+                    st.session_state["drill_dir"] = str(folder)
+                    st.session_state["drill_key"] = key
+                    st.warning(tr("drill_key_once", lang), icon=":material/key:")
+                    st.code(key, language=None)
+
+# --- open a drill ---------------------------------------------------------------------------------
+left, right = st.columns(2)
+folder = left.text_input(tr("drill_dir", lang), key="drill_dir")
+key = right.text_input(tr("drill_key", lang), key="drill_key", type="password",
+                       help=tr("drill_key_help", lang))
+if not folder.strip():
+    st.info(tr("drill_none", lang))
+    st.stop()
+try:
+    drill = Drill.open(folder.strip(), key=key.strip() or None)
+except ConfigError as exc:
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+
+roles = drill.roles
+role_names = {r["id"]: (r["name"] if zh else r.get("name_en") or r["name"]) for r in roles}
+
+# --- controller -----------------------------------------------------------------------------------
+if drill.has_key:
+    st.markdown(f"#### {tr('drill_controller', lang)}")
+    clock = drill.clock()
+    a, b, c, d = st.columns(4)
+    speed = a.number_input(tr("drill_speed", lang), min_value=1.0, max_value=3600.0,
+                           value=float(clock.speed if clock.started else 60.0), step=1.0,
+                           key="drill_speed_value", help=tr("drill_speed_help", lang))
+    if not clock.started:
+        if b.button(tr("drill_start", lang), key="drill_start", type="primary"):
+            drill.start(speed=speed)
+            st.rerun()
+    else:
+        if clock.paused and b.button(tr("drill_resume", lang), key="drill_resume"):
+            drill.resume()
+            st.rerun()
+        if not clock.paused and b.button(tr("drill_pause", lang), key="drill_pause"):
+            drill.pause()
+            st.rerun()
+        if c.button(tr("drill_advance", lang), key="drill_advance"):
+            drill.advance(30)
+            st.rerun()
+        if speed != clock.speed and d.button(tr("drill_set_speed", lang), key="drill_set_speed"):
+            drill.set_speed(speed)
+            st.rerun()
+
+    @st.fragment(run_every=2.0 if clock.started and not clock.paused and not clock.ended
+                 else None)
+    def _control_panel() -> None:
+        released = drill.release_due()
+        status = drill.status()
+        now = status["clock"]
+        st.metric(tr("drill_clock", lang), f"{now['clock']} · {now['minute']:.0f} min",
+                  help=f"{tr('drill_speed', lang)}: {now['speed']:g}×")
+        st.caption(tr("drill_counts", lang, released=status.get("released", 0),
+                      pending=status.get("pending", 0), decisions=status["decisions"]))
+        for inject in released:
+            st.toast(f"{inject['id']}: {_text(inject, 'synopsis')}")
+        with st.expander(tr("drill_msel", lang)):
+            done = drill.released()
+            st.dataframe(pd.DataFrame([{
+                "id": i["id"], "min": i["minute"], tr("drill_to", lang): i["recipient"],
+                tr("drill_synopsis", lang): _text(i, "synopsis"),
+                tr("drill_expected", lang): _expected(i.get("expected")),
+                tr("drill_released", lang): i["id"] in done,
+            } for i in drill.injects()]), hide_index=True, key="drill_msel_table")
+
+    _control_panel()
+
+# --- participant view -----------------------------------------------------------------------------
+st.markdown(f"#### {tr('drill_participant', lang)}")
+role = st.selectbox(tr("drill_role", lang), list(role_names), format_func=role_names.get,
+                    key="drill_role")
+info = drill.role(role)
+inbox = drill.inbox(role)
+if not inbox:
+    st.caption(tr("drill_inbox_empty", lang))
+for message in reversed(inbox):
+    with st.container(border=True):
+        st.markdown(f"**{message['clock']}** · {_text(message, 'source')} · "
+                    f"{_text(message, 'mode')}")
+        st.markdown(_text(message, "message"))
+        if message.get("still_missing"):
+            st.caption(f"{tr('drill_still_missing', lang)}: "
+                       f"{', '.join(message['still_missing'])}")
+
+st.markdown(f"**{tr('drill_decide', lang)}**")
+action = st.selectbox(tr("drill_action", lang), info["actions"], key="drill_action",
+                      format_func=lambda a: tr(f"action_{a}", lang))
+with st.form("decision", clear_on_submit=True):
+    # Ids of the kind this action names (zones, shelters, teams, ...): the public list, the
+    # same for every scenario of the drill's library, so it does not give the scenario away.
+    chosen = st.multiselect(tr("drill_targets", lang), drill.targets.get(ACTIONS[action], []),
+                            key="drill_targets", help=tr("drill_targets_help", lang))
+    note = st.text_input(tr("drill_note", lang), key="drill_note")
+    if st.form_submit_button(tr("drill_record", lang), type="primary"):
+        try:
+            record = drill.record_decision(role, action, chosen, note=note)
+        except ConfigError as exc:
+            st.error(str(exc), icon=":material/error:")
+        else:
+            st.success(tr("drill_recorded", lang, minute=record["minute"]))
+
+decisions = drill.decisions()
+if decisions:
+    st.dataframe(pd.DataFrame(decisions), hide_index=True, key="drill_decisions")
+
+# --- score ----------------------------------------------------------------------------------------
+if drill.has_key:
+    st.markdown(f"#### {tr('drill_score', lang)}")
+    experiment = st.text_input(tr("drill_experiment", lang), key="drill_experiment")
+    if st.button(tr("drill_score_go", lang), key="drill_score_go"):
+        with st.spinner(tr("drill_scoring", lang)):
+            try:
+                report = score_drill(folder.strip(), key.strip(),
+                                     experiment=experiment.strip() or None, lang=lang)
+            except ConfigError as exc:
+                st.error(str(exc), icon=":material/error:")
+            else:
+                st.session_state["drill_report"] = str(report.out)
+                overall = report.overall
+                st.metric(tr("drill_rating", lang),
+                          overall["rating"] if zh else overall["rating_en"],
+                          f"{overall['points']:.0f} / 100", delta_color="off")
+    shown = st.session_state.get("drill_report")
+    if shown and (Path(shown) / "report.html").exists():
+        html = (Path(shown) / "report.html").read_bytes()
+        st.download_button(tr("drill_report", lang), html, file_name="after-action-report.html",
+                           mime="text/html", on_click="ignore", key="drill_report_download")
