@@ -185,7 +185,8 @@ def report_html(data: dict[str, Any], packet: dict[str, Any], spec: DrillSpec,
                + f"<th>{'规划目标' if zh else 'plan target'}</th>"
                f"<th>{'与基准比较' if zh else 'vs baseline'}</th></tr>")
     for k in data["kpis"]:
-        verdict = ("劣于基准" if zh else "worse") if k["vs_baseline"]["worse"] else (
+        verdict = "–" if k["direction"] == 0 else ("劣于基准" if zh else "worse") if k[
+            "vs_baseline"]["worse"] else (
             ("优于基准" if zh else "better") if k["vs_baseline"]["better"] else
             ("相当" if zh else "same"))
         style = " class='headline'" if k["headline"] else ""

@@ -18,8 +18,9 @@ by the AQ/T 9009-2015 evaluation items, by this rule (:data:`RULES`):
   the share ordered by the end of the drill;
 * each of the objective's KPIs (those the scenario has) is *worse* than the baseline when the
   paired mean difference is worse by more than 1 % of the baseline mean (direction from the plan
-  target, else from the KPI's name, as in experiments/analysis.py); a KPI with a plan target is
-  *met* when the drill's mean meets it;
+  target, else from the KPI's name as in experiments/analysis.py, with harm and load counted
+  lower-better and context figures such as population or utilisation not judged); a KPI with
+  a plan target is *met* when the drill's mean meets it;
 * 优: T ≥ 90 %, no KPI worse than the baseline, every targeted KPI met;
   良: T ≥ 60 %, no KPI worse; 中: C ≥ 50 % and at most half the KPIs worse; 差: otherwise.
   An objective no inject of this drill tested (no expected action) is *not tested*; its KPIs
@@ -87,6 +88,28 @@ HEADLINE = {
 }
 
 
+# Directions the name heuristic of experiments/analysis.py gets wrong for a drill: harm and
+# load are lower-better; context figures (sizes, utilisations, where supplies came from,
+# counterfactuals) are not judged at all (0).
+LOWER_BETTER = {"people_in_aegl2_zone", "people_in_aegl3_zone", "person_minutes_above_aegl2",
+                "injured_needing_hospital", "hospital_peak_load", "casualties_not_admitted",
+                "evacuees_cut_off"}
+NOT_JUDGED = {"population", "population_at_risk", "shelter_peak_occupancy", "team_utilisation",
+              "truck_utilisation", "share_from_physical", "share_from_agreement",
+              "share_from_donation", "ambulance_utilisation", "road_links_closed",
+              "cordon_minutes", "deaths_expected_if_all_shelter",
+              "deaths_expected_if_all_evacuate", "customers_served", "utilisation"}
+
+
+def direction(kpi: str) -> int:
+    """+1 if higher is better, -1 if lower is, 0 for context figures not judged."""
+    if kpi in NOT_JUDGED:
+        return 0
+    if kpi in LOWER_BETTER:
+        return -1
+    return better_direction(kpi)
+
+
 @dataclass
 class ScoreReport:
     """The score as plain data (``data``, also written as score.json) and where the report
@@ -152,13 +175,13 @@ def best_option(folder: str | Path) -> tuple[str, dict[str, Any], dict[str, Any]
     first = spec.outcomes[0].kpi
     summary = kpi_summary(table, spec)
     means = summary[summary["kpi"] == first].set_index("option")["mean"]
-    direction = better_direction(first, spec.outcomes[0].resolved_target())
+    sign = better_direction(first, spec.outcomes[0].resolved_target())
 
     def key(name: str) -> tuple[float, float]:
         sat = satisficing.get(name, np.nan) if satisficing is not None else np.nan
         mean = means.get(name, np.nan)
         return (-1.0 if np.isnan(sat) else float(sat),
-                -math.inf if np.isnan(mean) else float(mean) * direction)
+                -math.inf if np.isnan(mean) else float(mean) * sign)
 
     names = [o.name for o in spec.options]
     best = max(names, key=key)
@@ -208,15 +231,15 @@ def _kpi_rows(runs: dict[str, list[dict[str, float]]], model: str,
     for kpi in order:
         info = describe(kpi)
         target = info.target
-        direction = better_direction(kpi, target)
+        sign = direction(kpi)
         values = {name: [r.get(kpi, math.nan) for r in reps] for name, reps in runs.items()}
         row = {"kpi": kpi, "label": info.label, "label_zh": info.label_zh, "unit": info.unit,
-               "headline": kpi in headline, "direction": direction,
+               "headline": kpi in headline, "direction": sign,
                "target": str(target) if target else None,
                **{name: _mean(v) for name, v in values.items()},
-               "vs_baseline": _paired(values["drill"], values["baseline"], direction)}
+               "vs_baseline": _paired(values["drill"], values["baseline"], sign)}
         if "option" in values:
-            row["vs_option"] = _paired(values["drill"], values["option"], direction)
+            row["vs_option"] = _paired(values["drill"], values["option"], sign)
         if target is not None and not math.isnan(row["drill"]):
             row["drill_met"] = target.met(row["drill"])
             row["baseline_met"] = (target.met(row["baseline"])

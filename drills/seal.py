@@ -185,6 +185,8 @@ def seal_drill(spec: str | Path | LoadedDrillSpec, out: str | Path, entropy: int
     content, _ = build_packet(loaded, chosen)
     plaintext = _canonical(content)
     key = Fernet.generate_key()
+    while key.startswith(b"-"):   # a leading "-" would read as an option on command lines
+        key = Fernet.generate_key()
     token = Fernet(key).encrypt(_pack(plaintext))
     digest = hashlib.sha256(plaintext).hexdigest()
     commitment = {

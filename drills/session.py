@@ -311,15 +311,15 @@ class Drill:
                 raise ConfigError.single("decision", "time", "the drill has not started")
             current = self._minute(state, now)
             at = current if minute is None else _minutes(minute)
+            if not 0 <= at <= state["end_minute"]:
+                raise ConfigError.single("decision", "time", f"{format_duration(at)} is outside "
+                                         f"the drill (0 to {format_duration(state['end_minute'])})")
             if at > current + 1e-9:
                 raise ConfigError.single("decision", "time", f"{format_duration(at)} is later "
                                          f"than the drill clock ({format_duration(current)})")
             if at >= state["end_minute"] and minute is None and current >= state["end_minute"]:
                 raise ConfigError.single("decision", "time", "the drill has ended (at "
                                          f"{format_duration(state['end_minute'])})")
-            if not 0 <= at <= state["end_minute"]:
-                raise ConfigError.single("decision", "time", f"{format_duration(at)} is outside "
-                                         f"the drill (0 to {format_duration(state['end_minute'])})")
             self._check_targets(action, targets, at)
             record = {"seq": len(self.decisions()) + 1, "wall_utc": _utc(now),
                       "minute": round(at, 3), "role": role, "action": action,

@@ -1,0 +1,128 @@
+"""The MSEL compiled from the hidden run: what each inject says, to whom, what it expects, and
+the controllers' export (HSEEP columns, task cards)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from drills.injects import MSEL_COLUMNS, covered, missing_targets
+from drills.seal import open_packet, packet_scenario, packet_spec
+from drills.session import order_problem
+
+
+@pytest.fixture(scope="module")
+def flood(sealed_flood: tuple[str, Path]) -> dict:
+    key, folder = sealed_flood
+    return open_packet(folder, key)
+
+
+@pytest.fixture(scope="module")
+def plume(sealed_plume: tuple[str, Path]) -> dict:
+    key, folder = sealed_plume
+    return open_packet(folder, key)
+
+
+def test_flood_injects_cover_the_run(flood: dict) -> None:
+    kinds = {i["kind"] for i in flood["msel"]}
+    assert {"forecast", "shelter_opening", "gauge", "rescue_call", "supply_request",
+            "shelter_filling", "stockout", "followup"} <= kinds
+    by_kind = {}
+    for inject in flood["msel"]:
+        by_kind.setdefault(inject["kind"], inject)       # the first of each kind
+    assert by_kind["forecast"]["expected"]["action"] == "warn"
+    assert by_kind["gauge"]["expected"]["action"] == "evacuate"
+    assert by_kind["rescue_call"]["source"] == "119指挥中心"
+    assert by_kind["rescue_call"]["recipient"] == "fire-rescue"
+
+
+def test_plume_injects_cover_the_run(plume: dict) -> None:
+    kinds = {i["kind"] for i in plume["msel"]}
+    assert {"detector_alarm", "public_call", "plume", "leak_stopped"} <= kinds
+    alarm = next(i for i in plume["msel"] if i["kind"] == "detector_alarm")
+    assert alarm["expected"] == {"action": "mobilize_team",
+                                 "targets": ["plant-team", "fire-hazmat"]}
+    assert alarm["minute"] == 5.0                       # the detectors' delay
+
+
+@pytest.mark.parametrize("which", ["flood", "plume"])
+def test_every_expected_action_is_an_order_the_model_accepts(which: str, request) -> None:
+    packet = request.getfixturevalue(which)
+    scenario = packet_scenario(packet)
+    spec = packet_spec(packet)
+    roles = {r.id for r in spec.roles}
+    objectives = {o.id for o in spec.objectives}
+    ids = [i["id"] for i in packet["msel"]]
+    assert len(ids) == len(set(ids))
+    minutes = [i["minute"] for i in packet["msel"] if not i["followup_of"]]
+    assert minutes == sorted(minutes)
+    for inject in packet["msel"]:
+        assert inject["recipient"] in roles
+        assert inject["message"] and inject["message_en"] and inject["source_en"]
+        assert 0 <= inject["minute"] <= packet["end_minute"]
+        if inject["expected"]:
+            e = inject["expected"]
+            assert order_problem(scenario, e["action"], e["targets"], inject["minute"]) is None
+            assert inject["objective"] in objectives
+            if not inject["followup_of"]:
+                assert inject["deadline"] > inject["minute"]
+                assert f"{inject['id']}-F" in ids or inject["deadline"] > packet["end_minute"]
+
+
+def test_a_followup_repeats_its_parent_at_the_deadline(flood: dict) -> None:
+    by_id = {i["id"]: i for i in flood["msel"]}
+    followups = [i for i in flood["msel"] if i["followup_of"]]
+    assert followups
+    for f in followups:
+        parent = by_id[f["followup_of"]]
+        assert f["minute"] == parent["deadline"]
+        assert f["expected"] == parent["expected"]
+        assert f["recipient"] == parent["recipient"]
+        assert f["message"].startswith("【催办】") and f["message_en"].startswith("[Follow-up]")
+
+
+def test_covered_counts_stronger_actions_and_only_in_time() -> None:
+    expected = {"action": "warn", "targets": ["a", "b", "c"]}
+    decisions = [{"action": "evacuate", "targets": ["a"], "minute": 10},
+                 {"action": "warn", "targets": ["b", "x"], "minute": 30},
+                 {"action": "open_shelter", "targets": ["c"], "minute": 5}]
+    assert covered(expected, decisions, 20) == {"a"}
+    assert covered(expected, decisions, 30) == {"a", "b"}
+    assert missing_targets(expected, decisions, 60) == ["c"]
+    assert covered({"action": "evacuate", "targets": ["a"]},
+                   [{"action": "warn", "targets": ["a"], "minute": 0}], 60) == set()
+
+
+def test_the_controllers_export(invoke, sealed_flood: tuple[str, Path], tmp_path: Path) -> None:
+    key, folder = sealed_flood
+    out = tmp_path / "controllers"
+    result = invoke("drill", "export", folder, key, "--out", out)
+    assert result.exit_code == 0, result.output
+    for name in ("msel.csv", "msel.xlsx"):
+        frame = (pd.read_csv(out / name) if name.endswith("csv")
+                 else pd.read_excel(out / name, sheet_name="MSEL"))
+        assert list(frame.columns) == MSEL_COLUMNS
+        packet = open_packet(folder, key)
+        assert len(frame) == len(packet["msel"])
+        assert frame["MSEL Event #"].tolist() == [i["id"] for i in packet["msel"]]
+        assert frame["Message"].str.contains("\n").all()        # Chinese, then English
+    spec = packet_spec(open_packet(folder, key))
+    for role in spec.roles:
+        markdown = (out / "taskcards" / f"{role.id}.md").read_text(encoding="utf-8")
+        assert markdown.startswith(f"# 任务卡 Task card: {role.name}")
+        page = (out / "taskcards" / f"{role.id}.html").read_text(encoding="utf-8")
+        assert page.startswith("<!DOCTYPE html>") and "<table>" in page
+    assert (out / "controller.md").read_text(encoding="utf-8").count("tiny-flood") >= 1
+    assert not (folder / "participants" / "msel.csv").exists()
+
+
+def test_the_msel_never_goes_into_the_participants_area(invoke, sealed_flood, tmp_path) -> None:
+    key, folder = sealed_flood
+    before = sorted(p.name for p in (folder / "participants").iterdir())
+    for target in (folder / "participants", folder / "participants" / "sub"):
+        result = invoke("drill", "export", folder, key, "--out", target)
+        assert result.exit_code == 2
+        assert "inside the participants' area" in result.output
+    assert sorted(p.name for p in (folder / "participants").iterdir()) == before

@@ -1,0 +1,185 @@
+"""Scoring: decisions replayed as orders into the sealed scenario, the same seed, compared with
+the plan's own response (and an experiment's best option); ratings, report, determinism."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from drills.score import score_drill
+from drills.seal import draw, open_packet, packet_scenario, seal_drill
+from drills.session import Drill
+from drills.spec import load_drill_spec
+
+
+def _all_decisions(drill: Drill, scenario, minute: float, now: float) -> None:
+    """Everything the plan's response does, ordered at ``minute``: warn and evacuate every
+    zone, open every shelter, call out local teams, request mutual aid, release every depot,
+    activate every agreement."""
+    zones = [z.id for z in scenario.zones]
+    local = [t.id for t in scenario.rescue.teams if t.available_from <= 0]
+    mutual = [t.id for t in scenario.rescue.teams if t.available_from > 0]
+    for role, action, targets in [
+            ("city-eoc", "evacuate", zones),
+            ("shelters", "open_shelter", [s.id for s in scenario.shelters]),
+            ("fire-rescue", "mobilize_team", local),
+            ("fire-rescue", "request_team", mutual),
+            ("supplies", "release_supplies", [d.id for d in scenario.supplies.depots]),
+            ("supplies", "activate_agreement", [a.id for a in scenario.supplies.agreements])]:
+        drill.record_decision(role, action, targets, minute=minute, now=now)
+
+
+def _copy(sealed: tuple[str, Path], tmp_path: Path, name: str) -> tuple[str, Path]:
+    key, folder = sealed
+    target = tmp_path / name
+    shutil.copytree(folder, target)
+    return key, target
+
+
+def _started(key: str, folder: Path) -> Drill:
+    drill = Drill.open(folder, key)
+    drill.start(speed=60, now=0.0)
+    return drill
+
+
+def _kpi(report, name: str) -> dict:
+    return next(k for k in report.data["kpis"] if k["kpi"] == name)
+
+
+def test_the_same_decisions_give_the_same_score(sealed_flood, tmp_path: Path) -> None:
+    key, folder = _copy(sealed_flood, tmp_path, "drill")
+    drill = _started(key, folder)
+    drill.record_decision("city-eoc", "evacuate", ["riverside", "town"], now=200)
+    drill.record_decision("shelters", "open_shelter", ["hill-school"], now=230)
+    first = score_drill(folder, key, replications=2, out=tmp_path / "a")
+    second = score_drill(folder, key, replications=2, out=tmp_path / "b")
+    assert first.data == second.data
+    assert ((tmp_path / "a" / "score.json").read_text(encoding="utf-8")
+            == (tmp_path / "b" / "score.json").read_text(encoding="utf-8"))
+
+
+def test_earlier_and_stronger_decisions_never_score_worse(sealed_flood, tmp_path: Path) -> None:
+    """Everything the plan does, ordered at minute 0, against the plan's own response and
+    against the same orders at hour 8, on three paired replications."""
+    key, early_dir = _copy(sealed_flood, tmp_path, "early")
+    _, late_dir = _copy(sealed_flood, tmp_path, "late")
+    scenario = packet_scenario(open_packet(early_dir, key))
+    _all_decisions(_started(key, early_dir), scenario, minute=0, now=600)
+    _all_decisions(_started(key, late_dir), scenario, minute=480, now=600)
+    early = score_drill(early_dir, key, replications=3, out="")
+    late = score_drill(late_dir, key, replications=3, out="")
+    for name in ("deaths", "warning_coverage", "trapped", "caught_in_transit"):
+        assert not _kpi(early, name)["vs_baseline"]["worse"], name
+        assert _kpi(early, name)["drill"] * _kpi(early, name)["direction"] >= (
+            _kpi(late, name)["drill"] * _kpi(late, name)["direction"]), name
+    assert _kpi(early, "deaths")["drill"] <= _kpi(early, "deaths")["baseline"]
+    for a, b in zip(early.data["objectives"], late.data["objectives"], strict=True):
+        assert (a["points"] or 0) >= (b["points"] or 0), a["objective"]
+    assert early.overall["points"] >= late.overall["points"]
+
+
+def test_protecting_everyone_at_once_beats_the_plan_in_a_leak(sealed_plume,
+                                                              tmp_path: Path) -> None:
+    """Hazmat teams called out and every zone told to shelter at minute 0: no harm indicator
+    worse than the plan's own response, on three paired replications."""
+    key, folder = _copy(sealed_plume, tmp_path, "drill")
+    scenario = packet_scenario(open_packet(folder, key))
+    drill = _started(key, folder)
+    drill.record_decision("fire-rescue", "mobilize_team",
+                          [t.id for t in scenario.response.hazmat_teams], minute=0, now=1)
+    drill.record_decision("city-eoc", "shelter_in_place", [z.id for z in scenario.zones],
+                          minute=0, now=1)
+    report = score_drill(folder, key, replications=3, out="")
+    for name in ("deaths", "person_minutes_above_aegl2", "injured_needing_hospital",
+                 "release_stopped_min", "warning_90pct_aegl2_min"):
+        assert not _kpi(report, name)["vs_baseline"]["worse"], name
+    assert _kpi(report, "person_minutes_above_aegl2")["vs_baseline"]["better"]
+
+
+def test_no_decisions_is_poor_and_the_gaps_become_improvement_items(
+        sealed_flood, tmp_path: Path) -> None:
+    key, folder = _copy(sealed_flood, tmp_path, "drill")
+    _started(key, folder)
+    report = score_drill(folder, key, out=tmp_path / "score", lang="en")
+    assert report.overall["rating_en"] == "poor"
+    assert _kpi(report, "warning_coverage")["drill"] == 0.0      # nobody was warned
+    kinds = {(i["kind"], i["objective"]) for i in report.data["improvements"]}
+    assert ("never", "shelter") in kinds and ("never", "warning") in kinds
+    texts = [i["en"] for i in report.data["improvements"]]
+    assert any("No order to open shelters" in t for t in texts)
+    assert all(i["zh"] and i["en"] for i in report.data["improvements"])
+    page = (tmp_path / "score" / "report.html").read_text(encoding="utf-8")
+    assert "<html lang='en'>" in page and "After-action report" in page
+    assert (tmp_path / "score" / "figures" / "timeline.png").stat().st_size > 10_000
+    saved = json.loads((tmp_path / "score" / "score.json").read_text(encoding="utf-8"))
+    assert set(saved["rules"]) == {"zh", "en"}
+
+
+def test_the_report_defaults_to_chinese_in_the_drill_folder(sealed_flood, tmp_path) -> None:
+    key, folder = _copy(sealed_flood, tmp_path, "drill")
+    _started(key, folder)
+    report = score_drill(folder, key)
+    assert report.out == folder / "score"
+    page = (folder / "score" / "report.html").read_text(encoding="utf-8")
+    assert "<html lang='zh-CN'>" in page and "演练评估报告" in page and "改进事项" in page
+    ratings = {o["rating"] for o in report.data["objectives"]}
+    assert ratings <= {"优", "良", "中", "差", "未检验"}
+
+
+def test_decisions_that_do_not_apply_are_set_aside(tmp_path: Path) -> None:
+    """Without the key a decision may name any id of the library: one naming the other
+    scenario's zone is recorded, then set aside (with the reason) when scoring."""
+    loaded = load_drill_spec("tiny-drill")
+    entropy = next(e for e in range(50) if draw(loaded, e).index == 0)       # the flood
+    key, folder = seal_drill(loaded, tmp_path / "drill", entropy=entropy)
+    _started(key, folder)
+    participant = Drill.open(folder)
+    participant.record_decision("city-eoc", "shelter_in_place", ["z22"], now=30)
+    participant.record_decision("city-eoc", "evacuate", ["riverside"], now=40)
+    report = score_drill(folder, key, out="")
+    assert [d["seq"] for d in report.data["set_aside"]] == [1]
+    assert "shelter_in_place" in report.data["set_aside"][0]["reason"]
+    assert [o["action"] for o in report.data["orders"]] == ["evacuate"]
+    assert any(i["kind"] == "set_aside" for i in report.data["improvements"])
+
+
+EXPERIMENT = """\
+schema_version = 1
+name = "drill-options"
+base = "tiny-flood"
+replications = 2
+design = "monte_carlo"
+root_seed = 3
+chunk_size = 2
+
+[[options]]
+name = "baseline"
+
+[[options]]
+name = "more-boats"
+overrides = { "rescue.teams.0.count" = 8 }
+
+[[outcomes]]
+kpi = "deaths"
+"""
+
+
+def test_comparison_with_an_experiments_best_option(invoke, sealed_flood, sealed_plume,
+                                                    tmp_path: Path) -> None:
+    spec = tmp_path / "experiment.toml"
+    spec.write_text(EXPERIMENT, encoding="utf-8")
+    results = tmp_path / "results"
+    done = invoke("experiment", "run", spec, "--out", results, "--no-progress")
+    assert done.exit_code == 0, done.output
+    key, folder = _copy(sealed_flood, tmp_path, "drill")
+    _started(key, folder)
+    report = score_drill(folder, key, experiment=results, out="")
+    assert report.data["option"] in ("baseline", "more-boats")
+    assert all("option" in k and "vs_option" in k for k in report.data["kpis"])
+    plume_key, plume = sealed_plume
+    result = invoke("drill", "score", plume, plume_key, "--experiment", results, "--out",
+                    tmp_path / "x")
+    assert result.exit_code == 2
+    assert "the experiment is about 'tiny-flood'" in result.output
+    assert not (tmp_path / "x").exists()
