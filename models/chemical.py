@@ -178,8 +178,12 @@ class ExposureSection(StrictModel):
         default=20.0, description="Without [roads]: minutes outdoors in the zone's air while "
         "leaving, then out of the plume (assumption).")
     road_access: Duration = Field(
-        default=5.0, description="With [roads]: minutes outdoors in the zone's air before the "
-        "evacuees' cars reach the zone's road node (assumption).")
+        default=5.0, description="With [roads]: minutes from acting to driving off (getting "
+        "to the car), outdoors in the zone's air (assumption).")
+    access_speed_kmh: float = Field(
+        default=30.0, gt=0, description="With [roads]: evacuees' speed from the zone centre to "
+        "its road node (straight line x response.detour_factor), in the zone's air "
+        "(assumption, the flood model's evacuation speed).")
     people_per_vehicle: float = Field(default=2.5, gt=0, description="With [roads]: evacuees "
                                       "per car (assumption, as the flood model's).")
 
@@ -499,41 +503,49 @@ class ChemicalRun:
             start = self.detected_at + response.closure_delay
             if start < cordon_until:
                 window = (start, cordon_until)
-                cordon = [link for link in roads.links
-                          if _segment_distance_m(sc.source.lon, sc.source.lat,
-                                                 *(roads.nodes[n] for n in sorted(link)))
-                          <= response.closure_radius_m]
+                links = list(roads.links)
+                ends = [sorted(link) for link in links]
+                away = _segment_distances_m(sc.source.lon, sc.source.lat,
+                                            [roads.nodes[a] for a, _ in ends],
+                                            [roads.nodes[b] for _, b in ends])
+                cordon = [link for link, d in zip(links, away, strict=True)
+                          if d <= response.closure_radius_m]
         self.cordon_links = cordon
         windows, self.cordon_spans = _closure_windows(list(roads.links), self.tanker_link,
                                                       cordon, window, orders, self.link_ids)
         roads.set_windows(windows)
         # People whose road node is inside the cordon are let out through it.
         radius = response.closure_radius_m if window is not None else -1.0
-        self.inside_cordon = {
-            node.id: float(haversine_km(node.lon, node.lat, sc.source.lon, sc.source.lat))
-            * 1000.0 <= radius for node in roads.nodes.values()}
+        nodes = list(roads.nodes.values())
+        away = haversine_km(np.array([n.lon for n in nodes]), np.array([n.lat for n in nodes]),
+                            sc.source.lon, sc.source.lat) * 1000.0
+        self.inside_cordon = {n.id: bool(d <= radius) for n, d in zip(nodes, away, strict=True)}
 
     def _evacuate_by_road(self, grid: np.ndarray, acting: np.ndarray, evacuate: np.ndarray,
                           record: bool = False):
         """Outcomes (as ``_Harm.outcomes``) of evacuating the (zone, bin) cohorts marked in
-        ``evacuate`` by road: a platoon per cohort leaves its zone's road node ``road_access``
-        minutes after acting, in order of departure (first come, first served at each link's
-        point queue), for the nearest safe node — the scenario's ``safe`` nodes, else the nodes
-        out of the plume (``clear_nodes``). A cohort with no open way at departure stays home
-        and shelters."""
+        ``evacuate`` by road. People breathe their zone's air for ``road_access`` minutes and
+        the drive from the zone centre to its road node; then a platoon per cohort leaves the
+        node, in order of departure (first come, first served at each link's point queue), for
+        the nearest safe node — the scenario's ``safe`` nodes, else the nodes out of the plume
+        (``clear_nodes``). A cohort with no open way at departure stays home and shelters."""
         roads, sc, ex = self.roads, self.sc, self.sc.exposure
         assert roads is not None
         roads.reset_queues()
         targets = tuple(n.id for n in sc.roads.nodes if n.safe) or self.clear_nodes
+        access = [ex.road_access + roads.off_road_minutes(
+            roads.zone_node[z], zone.lon, zone.lat, ex.access_speed_kmh,
+            sc.response.detour_factor) for z, zone in enumerate(sc.zones)]   # acting -> node
         go = (acting > 0) & evacuate
-        departures = sorted((float(grid[b]) + ex.road_access, int(z), int(b))
+        departures = sorted((float(grid[b]) + access[z], int(z), int(b))
                             for z, b in zip(*np.nonzero(go), strict=True)
-                            if grid[b] + ex.road_access < sc.horizon)
-        routes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+                            if grid[b] + access[z] < sc.horizon)
+        routes: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
         for depart, z, b in departures:
             if z not in routes:
-                routes[z] = (np.zeros((grid.size, self.times.size)), np.zeros(grid.size, bool))
-            air, cut = routes[z]
+                routes[z] = (np.zeros((grid.size, self.times.size)), np.zeros(grid.size, bool),
+                             access[z])
+            air, cut, _ = routes[z]
             origin = roads.zone_node[z]
             driven = (_drive_platoon(roads, origin, targets, depart,
                                      acting[z, b] / ex.people_per_vehicle,
@@ -547,8 +559,8 @@ class ChemicalRun:
                                     self.node_ppm)
             if record and driven is None:
                 self.cut_off += int(acting[z, b])
-            elif record:
-                self.trips.observe(arrival - depart, int(acting[z, b]))
+            elif record:   # from driving off (road_access after acting) to a safe node
+                self.trips.observe(arrival - grid[b] - ex.road_access, int(acting[z, b]))
                 self.platoons.append((z, b, depart, segments, self.inside_cordon[origin]))
         leaving = np.zeros(len(sc.zones), bool)
         leaving[list(routes)] = True
@@ -662,11 +674,12 @@ class _Harm:
         self.peak_index = np.argmax(outdoor, axis=2)                                # (Z, P)
 
     def _paths(self, z: int, act: np.ndarray, evacuate: bool,
-               route: tuple[np.ndarray, np.ndarray] | None = None
+               route: tuple[np.ndarray, np.ndarray, float] | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """(P, B, T) exposure of indoor and outdoor people at zone z's receptor points who act
-        at times ``act``. ``route`` (with roads, for evacuees): per bin the air on the way
-        (B, T), and whether the bin found no open road (B,) and shelters instead."""
+        at times ``act``. ``route`` (with roads, for evacuees): per bin the air on the road from
+        the zone's node on (B, T), whether the bin found no open road (B,) and shelters
+        instead, and the minutes from acting to the node (in the zone's air)."""
         t = self.times[None, None, :]
         a = act[None, :, None]
         outdoor = self.outdoor[z][:, None, :]
@@ -675,8 +688,8 @@ class _Harm:
         if evacuate and route is None:
             after = np.where(t < a + self.ex.evacuation_exposure, outdoor, 0.0)
         elif evacuate:
-            air, cut = route
-            after = np.where(t < a + self.ex.road_access, outdoor, air[None, :, :])
+            air, cut, access = route
+            after = np.where(t < a + access, outdoor, air[None, :, :])
             if cut.any():
                 after = np.where(cut[None, :, None], self._shelter(z, act, t, a, outdoor), after)
         else:
@@ -716,7 +729,7 @@ class _Harm:
         return p_dead, p_hurt, share * minutes[0] + (1 - share) * minutes[1]
 
     def outcomes(self, act_times: np.ndarray, evacuate: np.ndarray,
-                 routes: Mapping[int, tuple[np.ndarray, np.ndarray]] | None = None,
+                 routes: Mapping[int, tuple[np.ndarray, np.ndarray, float]] | None = None,
                  zones: np.ndarray | None = None):
         """Death and hospital probabilities and minutes above AEGL-2 per person, for cohorts
         (Z, B) acting at ``act_times`` and for people who never act (Z,), computed for
@@ -794,11 +807,19 @@ def road_links(section: RoadsSection) -> dict[str, tuple[str, str]]:
 
 def _segment_distance_m(lon: float, lat: float, a, b) -> float:
     """Distance (m) from a point to the straight segment between road nodes a and b."""
-    east, north = local_metres([a.lon, b.lon], [a.lat, b.lat], lon, lat)
-    d = np.array([east[1] - east[0], north[1] - north[0]])
-    p = -np.array([east[0], north[0]])                      # the point, seen from a
-    s = float(np.clip(p @ d / (d @ d), 0.0, 1.0)) if d @ d > 0 else 0.0
-    return float(np.hypot(*(p - s * d)))
+    return float(_segment_distances_m(lon, lat, [a], [b])[0])
+
+
+def _segment_distances_m(lon: float, lat: float, starts, ends) -> np.ndarray:
+    """Distances (m) from a point to the straight segments between nodes starts[i], ends[i]."""
+    ax, ay = local_metres([n.lon for n in starts], [n.lat for n in starts], lon, lat)
+    bx, by = local_metres([n.lon for n in ends], [n.lat for n in ends], lon, lat)
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    # Position of the point's foot along each segment (0 at its start, 1 at its end).
+    along = np.clip(np.divide(-(ax * dx + ay * dy), length2, out=np.zeros_like(length2),
+                              where=length2 > 0), 0.0, 1.0)
+    return np.hypot(ax + along * dx, ay + along * dy)
 
 
 class _Roads(RoadNetwork):
@@ -860,7 +881,8 @@ class _Roads(RoadNetwork):
             self._nearest[key] = self.nearest_node(lon, lat)
         return self._nearest[key]
 
-    def _leg(self, node: str, lon: float, lat: float, speed_kmh: float, detour: float) -> float:
+    def off_road_minutes(self, node: str, lon: float, lat: float, speed_kmh: float,
+                         detour: float) -> float:
         """Minutes off the network between a node and a point (straight line x detour)."""
         key = (node, lon, lat)
         if key not in self._km:
@@ -877,7 +899,7 @@ class _Roads(RoadNetwork):
         waits until one lifts. inf if none ever does."""
         start = self.node_at(*origin)
         ends = tuple(ends) if ends else (self.node_at(*destination),)
-        access = self._leg(start, *origin, speed_kmh, detour)
+        access = self.off_road_minutes(start, *origin, speed_kmh, detour)
         leave = t
         while math.isfinite(leave):
             key = (start, ends, destination, bisect.bisect_right(self.changes, leave),
@@ -887,8 +909,8 @@ class _Roads(RoadNetwork):
                 for end in ends:
                     path = self.path(start, (end,), leave, responder=True)
                     if path is not None:
-                        best = min(best, self.minutes(path)
-                                   + self._leg(end, *destination, speed_kmh, detour))
+                        best = min(best, self.minutes(path) + self.off_road_minutes(
+                            end, *destination, speed_kmh, detour))
                 self._drives[key] = best
             if math.isfinite(self._drives[key]):
                 return access + (leave - t) + self._drives[key]

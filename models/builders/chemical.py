@@ -97,8 +97,9 @@ def _urban_grid(lon: float, lat: float) -> dict[str, Any]:
 
 def _county_roads() -> dict[str, Any]:
     """The expressway past the Suiping county town (north-south through the source at
-    114.04 E), its two interchanges, the town's streets and the county roads to the villages
-    east of the expressway; one county road crosses the expressway 600 m south of the source."""
+    114.04 E) with its two interchanges, the town's streets, villages along the expressway and
+    the county roads east of it; the county road from the town passes under the expressway
+    right at the source, between Li village and Dong village."""
     nodes = [
         ("g4_zmd", 114.040, 32.995),   # expressway at Zhumadian city
         ("g4_ics", 114.040, 33.142),   # Suiping south interchange
@@ -108,8 +109,12 @@ def _county_roads() -> dict[str, Any]:
         ("town_n", 114.010, 33.172),
         ("town_s", 114.010, 33.132),
         ("town_w", 113.985, 33.150),
-        ("town_e", 114.028, 33.152),
+        ("town_e", 114.020, 33.155),
         ("west", 113.950, 33.150),     # county road west (towards Xiping)
+        ("wang", 114.030, 33.170),     # villages along the expressway, west side
+        ("li", 114.030, 33.160),
+        ("zhao", 114.030, 33.148),
+        ("dong", 114.052, 33.160),     # east side
         ("vil_e", 114.068, 33.160),
         ("vil_ne", 114.065, 33.182),
         ("vil_se", 114.065, 33.138),
@@ -121,7 +126,10 @@ def _county_roads() -> dict[str, Any]:
         ("town_c", "town_n", street), ("town_c", "town_s", street),
         ("town_c", "town_w", street), ("town_c", "town_e", street),
         ("town_n", "g4_icn", county), ("town_s", "g4_ics", county),
-        ("town_w", "west", county), ("town_e", "vil_e", county),
+        ("town_w", "west", county),
+        ("wang", "li", street), ("li", "zhao", street),
+        ("wang", "g4_icn", street), ("zhao", "g4_ics", street),
+        ("town_e", "li", county), ("li", "dong", county), ("dong", "vil_e", county),
         ("g4_icn", "vil_ne", county), ("vil_ne", "vil_e", county),
         ("vil_e", "vil_se", county), ("vil_se", "g4_ics", county),
     ]
@@ -186,8 +194,9 @@ def tanker_chlorine() -> dict[str, Any]:
                         "overturns on the expressway beside a county town and leaks from a "
                         "valve, lying across the expressway between the town's two "
                         "interchanges; 11 x 11 zones of 500 m around it. The expressway link "
-                        "is closed by the tanker, and the police cordon closes the county road "
-                        "crossing the expressway next to it: traffic detours through the "
+                        "is closed by the tanker; the police cordon (1 km) closes the county "
+                        "road passing under the expressway at the tanker and the roads of the "
+                        "village beside it: traffic detours by the interchanges and the "
                         "town."),
         "model": "chemical", "horizon": "4h", "report_every": "5min", "seed": 722,
         "start_hour": 15.0, "time_step": "1min", "cohort_step": "5min", "urban": False,

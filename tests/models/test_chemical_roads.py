@@ -120,23 +120,27 @@ def test_a_reopen_order_does_not_lift_the_tanker_off_the_road() -> None:
 def test_the_cordon_closes_nearby_links_to_the_public_in_its_window_only(tanker) -> None:
     result, run = tanker
     response = run.sc.response
-    crossing = frozenset(("town_e", "vil_e"))          # passes ~600 m from the source
-    assert crossing in run.cordon_links
-    assert frozenset(("town_c", "town_n")) not in run.cordon_links
+    # Within 1 km: the county road under the expressway (Li village - Dong village) and Li
+    # village's other roads; the town's streets are not.
+    crossing = frozenset(("li", "dong"))
+    assert {crossing, frozenset(("town_e", "li")), frozenset(("wang", "li")),
+            frozenset(("li", "zhao"))} == set(run.cordon_links) - {frozenset(("g4_ics",
+                                                                                "g4_icn"))}
     start = run.detected_at + response.closure_delay
     end = run.release_end + response.closure_clearance
     assert start == 30.0 and start < end < run.sc.horizon
     roads = run.roads
-    assert not roads.is_closed("town_e", "vil_e", start - 0.01)
-    assert roads.is_closed("town_e", "vil_e", start)
-    assert roads.is_closed("town_e", "vil_e", end - 0.01)
-    assert not roads.is_closed("town_e", "vil_e", end)
-    # The public goes round; responders pass the cordon.
+    assert not roads.is_closed("li", "dong", start - 0.01)
+    assert roads.is_closed("li", "dong", start)
+    assert roads.is_closed("li", "dong", end - 0.01)
+    assert not roads.is_closed("li", "dong", end)
+    # The public goes round by the north interchange; responders pass the cordon.
     middle = (start + end) / 2
-    assert roads.path("town_e", ("vil_e",), middle, responder=False) != ["town_e", "vil_e"]
-    assert roads.path("town_e", ("vil_e",), middle, responder=True) == ["town_e", "vil_e"]
+    assert "li" not in roads.path("town_e", ("dong",), middle, responder=False)
+    assert roads.path("town_e", ("dong",), middle, responder=True) == ["town_e", "li", "dong"]
+    assert roads.path("town_e", ("dong",), end, responder=False) == ["town_e", "li", "dong"]
     assert result.kpis["cordon_minutes"] == pytest.approx(end - start)
-    assert result.kpis["road_links_closed"] == 2      # the tanker's link and the crossing
+    assert result.kpis["road_links_closed"] == 5      # the tanker's link and four in the cordon
 
 
 def test_without_a_cordon_radius_only_the_tankers_link_closes() -> None:
@@ -276,9 +280,15 @@ def test_evacuees_with_no_open_road_shelter_instead() -> None:
     result, run = run_kept(overrides=overrides)
     stuck = [z for z in range(len(run.sc.zones)) if run.roads.zone_node[z] == "plant"]
     assert stuck
-    # Those who act in time to leave before the end of the run.
-    leaving = run.cohorts.times + run.sc.exposure.road_access < run.sc.horizon
-    expected = int(sum(run.cohorts.acting[z, 0, leaving].sum() for z in stuck))
+    # Those who act in time to reach their road node before the end of the run.
+    sc, plant = run.sc, run.roads.nodes["plant"]
+    expected = 0
+    for z in stuck:
+        access = sc.exposure.road_access + run.roads.off_road_minutes(
+            "plant", sc.zones[z].lon, sc.zones[z].lat, sc.exposure.access_speed_kmh,
+            sc.response.detour_factor)
+        expected += int(run.cohorts.acting[z, 0, run.cohorts.times + access < sc.horizon].sum())
+    assert plant.lon == sc.source.lon
     assert result.kpis["evacuees_cut_off"] == expected > 0
     assert all(run.roads.zone_node[z] != "plant" for z, *_ in run.platoons)
 
