@@ -163,9 +163,14 @@ def serve_command(
     speed: Annotated[float | None, typer.Option(help="Simulated minutes per wall minute "
                                                 "(1: real time; default: the spec's).")] = None,
     refresh: Annotated[float, typer.Option(min=0.01, help="Seconds between updates.")] = 1.0,
+    wait: Annotated[bool, typer.Option(help="Start the drill only at the sealed start time "
+                                       "(a live double-blind drill: start serving in "
+                                       "advance).")] = False,
 ) -> None:
     """Run the drill clock here, releasing injects into the roles' inboxes as their time comes
     (Ctrl-C pauses the drill; run serve again to resume)."""
+    from datetime import datetime
+
     from rich.console import Console
     from rich.live import Live
 
@@ -175,6 +180,16 @@ def serve_command(
         drill = Drill.open(folder, key)
         if speed is not None and not speed > 0:
             raise ConfigError.single("--speed", "", "expected a speed > 0")
+    if wait and not drill.clock().started:
+        start = datetime.fromisoformat(drill.packet["start"]).timestamp()
+        try:
+            while (left := start - time.time()) > 0:
+                typer.echo(f"waiting for the sealed start: {left / 3600:.1f} h to go", err=True)
+                time.sleep(min(left, 600.0))
+        except KeyboardInterrupt:
+            typer.echo("stopped before the start; nothing changed", err=True)
+            raise typer.Exit(130) from None
+    with user_errors():
         clock = drill.start(speed=speed)
         if clock.paused:
             drill.resume()

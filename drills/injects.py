@@ -394,6 +394,22 @@ def _chemical(timeline, scenario, spec, start, names) -> list[dict[str, Any]]:
                 f"{int(e['quantity'] or 0):,} casualties admitted, {d['share']:.0%} of the "
                 f"{d['beds']:,} beds available.",
                 ("医院收治压力", "Hospitals filling"), item="医疗救护"))
+        elif kind in ("cordon", "cordon_lifted"):
+            lifting = kind == "cordon_lifted"
+            links = d["links"]
+            out.append(_inject(
+                spec, start, t, "road_reopened" if lifting else "road_closed", "traffic",
+                "radio",
+                (f"交警报告：{e['name']}周边空气已恢复安全，可解除警戒：{'、'.join(links)}。"
+                 if lifting else
+                 f"交警报告：{e['name']}周边{d['radius_m']:g}米范围内道路需立即封闭警戒："
+                 f"{'、'.join(links)}。"),
+                (f"Traffic police: the air around {e['name']} is safe again; the cordon can be "
+                 f"lifted: {', '.join(links)}." if lifting else
+                 f"Traffic police: roads within {d['radius_m']:g} m of {e['name']} must be "
+                 f"closed now: {', '.join(links)}."),
+                (("解除警戒", "Lift the cordon") if lifting else ("设置警戒区", "Set up a cordon")),
+                "reopen_road" if lifting else "close_road", links))
         elif kind == "leak_stopped":
             out.append(_inject(
                 spec, start, t, "leak_stopped", "hazmat", "radio",

@@ -322,28 +322,28 @@ def _decrypt(folder: Path, key: str | bytes) -> bytes:
     return _unpack(blob, source)
 
 
-def verify_drill(folder: str | Path, key: str | bytes, commitment: str | None = None) -> str:
-    """Prove the packet unchanged: decrypt it (any changed byte fails Fernet's HMAC), hash the
-    plaintext and compare with commitment.json and, if given, the commitment handed out.
-    Returns the commitment; raises :class:`ConfigError` with one line otherwise."""
-    folder = Path(folder)
+def _verified(folder: Path, key: str | bytes, commitment: str | None) -> tuple[str, bytes]:
     expected = _commitment(folder)
     plaintext = _decrypt(folder, key)
-    digest = hashlib.sha256(plaintext).hexdigest()
-    if digest != expected:
+    if hashlib.sha256(plaintext).hexdigest() != expected:
         raise ConfigError.single(str(folder / COMMITMENT), "commitment", "does not match the "
                                  "packet: the packet or the commitment was changed")
     if commitment is not None and commitment.strip().lower() != expected:
         raise ConfigError.single(str(folder / COMMITMENT), "commitment", "differs from the "
                                  f"commitment handed out ({commitment.strip()[:16]}...)")
-    return expected
+    return expected, plaintext
+
+
+def verify_drill(folder: str | Path, key: str | bytes, commitment: str | None = None) -> str:
+    """Prove the packet unchanged: decrypt it (any changed byte fails Fernet's HMAC), hash the
+    plaintext and compare with commitment.json and, if given, the commitment handed out.
+    Returns the commitment; raises :class:`ConfigError` with one line otherwise."""
+    return _verified(Path(folder), key, commitment)[0]
 
 
 def open_packet(folder: str | Path, key: str | bytes) -> dict[str, Any]:
     """The packet's content, after verifying it against the commitment."""
-    folder = Path(folder)
-    verify_drill(folder, key)
-    plaintext = _decrypt(folder, key)
+    _, plaintext = _verified(Path(folder), key, None)
     return json.loads(plaintext.decode("utf-8"))
 
 

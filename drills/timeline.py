@@ -17,7 +17,8 @@ zone), ``rescue_first_calls`` (per zone), ``rescue_backlog`` (region), ``shelter
 ``shelter_filling``, ``shelter_full`` (per shelter), ``stockout`` (per depot and item),
 ``road_closed``, ``road_reopened`` (per link). Chemical kinds: ``detector_alarm``,
 ``public_call``, ``plume_aegl2`` (zones whose air reaches AEGL-2, grouped by 10 minutes),
-``hospital_load``, ``leak_stopped``.
+``hospital_load``, ``leak_stopped``, ``cordon`` and ``cordon_lifted`` (the links the police
+cordon closes around the source, with roads).
 """
 
 from __future__ import annotations
@@ -361,4 +362,15 @@ def _chemical(model: Any, sc: Any) -> list[dict[str, Any]]:
     stopped = float(getattr(model, "stopped_at", math.inf))
     if math.isfinite(stopped):
         events.append(_event(stopped, "leak_stopped", "", sc.source.name, None))
+    # The police cordon the plan sets up around the source (models/chemical.py, roads).
+    names = getattr(model, "link_names", {}) or {}
+    cordon = sorted(names[link] for link in getattr(model, "cordon_links", []) or []
+                    if link in names)
+    if cordon:
+        events.append(_event(detected, "cordon", "", sc.source.name, None, links=cordon,
+                             radius_m=response.closure_radius_m))
+        lifted = float(getattr(model, "release_end", math.inf)) + response.closure_clearance
+        if math.isfinite(lifted):
+            events.append(_event(lifted, "cordon_lifted", "", sc.source.name, None,
+                                 links=cordon))
     return events

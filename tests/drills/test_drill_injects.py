@@ -126,3 +126,27 @@ def test_the_msel_never_goes_into_the_participants_area(invoke, sealed_flood, tm
         assert result.exit_code == 2
         assert "inside the participants' area" in result.output
     assert sorted(p.name for p in (folder / "participants").iterdir()) == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", ["zhumadian-flood", "zhumadian-ammonia"])
+def test_the_zhumadian_drill_compiles_orders_its_model_accepts(scenario: str,
+                                                               tmp_path: Path) -> None:
+    from drills.seal import draw, seal_drill
+    from drills.spec import load_drill_spec
+
+    loaded = load_drill_spec("zhumadian-flood-drill")
+    entropy = next(e for e in range(100)
+                   if loaded.scenarios[draw(loaded, e).index].name == scenario)
+    key, folder = seal_drill(loaded, tmp_path / "drill", entropy=entropy)
+    packet = open_packet(folder, key)
+    sealed = packet_scenario(packet)
+    kinds = {i["kind"] for i in packet["msel"]}
+    expected = ({"forecast", "gauge", "rescue_call", "supply_request", "shelter_filling"}
+                if scenario == "zhumadian-flood" else
+                {"detector_alarm", "public_call", "plume", "road_closed", "road_reopened"})
+    assert expected <= kinds
+    for inject in packet["msel"]:
+        if inject["expected"] and not inject["followup_of"]:
+            e = inject["expected"]
+            assert order_problem(sealed, e["action"], e["targets"], inject["minute"]) is None
