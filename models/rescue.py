@@ -110,12 +110,14 @@ class RescueRequest:
 
     @people.setter
     def people(self, value: np.ndarray) -> None:
-        # ``waiting`` is read on every dispatch decision: keep it as a plain int.
+        # ``waiting`` is read on every dispatch decision: keep it as a plain int (summed in
+        # Python: ndarray.sum() costs more than the whole rest on a three-element vector).
         self._people = np.asarray(value, dtype=np.int64)
-        self.waiting = int(self._people.sum())
+        self.waiting = sum(self._people.tolist())
 
     def key(self) -> tuple:
-        vulnerable = int(self.people[0] + self.people[2])
+        children, _, elderly = self._people.tolist()
+        vulnerable = children + elderly
         return (-self.danger, -vulnerable / max(self.waiting, 1), self.created, self.number)
 
 
@@ -160,13 +162,14 @@ class RescueService:
         self.rescue_times = TallyMonitor("rescue.time_to_rescue")   # per person, minutes
         self.rescued = 0
         self._wake = env.event()
-        self._unit_table: np.ndarray | None = None
         # Places a unit can be: zone edges (rows 0..Z-1), then team bases. Distances from each
         # place to each zone centre are computed once.
         place_lon = [z.lon for z in zones] + [t.base_lon for t in section.teams]
         place_lat = [z.lat for z in zones] + [t.base_lat for t in section.teams]
         self._distance_km = distance_matrix_km(place_lon, place_lat, [z.lon for z in zones],
                                                [z.lat for z in zones])
+        # The same as nested lists of floats, for timing trips one unit at a time.
+        self._distance_rows: list[list[float]] = self._distance_km.tolist()
         for b, spec in enumerate(section.teams):
             joins_at, called_out = _availability(spec, orders)
             for _ in range(spec.count):
@@ -175,13 +178,10 @@ class RescueService:
                              joins_at=joins_at, called_out=called_out)
                 self.units.append(unit)
                 env.process(self._join(unit))
-        # Ordered call-outs per unit (inf: none), read when timing a first trip.
-        self._called_out = np.array([u.called_out for u in self.units], dtype=float)
-        self._any_called_out = bool(np.isfinite(self._called_out).any())
         env.process(self._dispatcher())
         # Zone "edge": where roads end and boats start; the in-zone boat leg is half the
         # equivalent square's side (assumption: trapped people spread evenly over the zone).
-        self._water_leg_km = np.array([math.sqrt(z.area_km2) / 2 for z in zones])
+        self._water_leg_km = [math.sqrt(z.area_km2) / 2 for z in zones]
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -252,78 +252,86 @@ class RescueService:
                 if not queue:
                     break
                 req = queue[0][2]
-                minutes = self._arrival_minutes_all(self.idle, req.zone)
-                unit = self.idle.pop(int(np.argmin(minutes)))
+                unit = self.idle.pop(self._fastest(req.zone))
                 load = min(req.waiting, unit.spec.people_per_trip)
                 # Reserve the people this trip will carry so other teams take the next ones.
                 take, take_upper = _take(req, load)
-                self.env.process(self._trip(unit, req, take, take_upper))
+                self._start_trip(unit, req, take, take_upper)
 
-    def _arrival_minutes_all(self, units: list[_Unit], zone: int) -> np.ndarray:
-        """:meth:`_arrival_minutes` for several units at once (vectorised)."""
-        if self._unit_table is None:
-            # Per-unit constants, gathered once (units never change team).
-            self._unit_table = np.array(
-                [(u.spec.mobilization_delay, u.spec.mode == "helicopter", u.spec.air_speed_kmh,
-                  u.spec.road_speed_kmh, u.spec.water_speed_kmh) for u in self.units]).reshape(
-                      len(self.units), 5)
-        index = np.fromiter((u.index for u in units), np.int64, len(units))
-        places = np.fromiter((u.place for u in units), np.int64, len(units))
-        mobilized = np.fromiter((u.mobilized for u in units), bool, len(units))
-        table = self._unit_table[index]
-        distance = self._distance_km[places, zone]
-        wait = np.where(mobilized, 0.0, table[:, 0])
-        if self._any_called_out:
-            # Called out by order before now: only the rest of the mobilization delay is left.
-            called, now = self._called_out[index], self.env.now
-            early = ~mobilized & (called < now)
-            wait = np.where(early, np.maximum(0.0, called + table[:, 0] - now), wait)
-        heli, air, road_speed, water_speed = table[:, 1] > 0, table[:, 2], table[:, 3], table[:, 4]
-        leg = self._water_leg_km[zone]
-        road = np.maximum(0.0, distance - leg) * self.section.detour_factor
-        by_boat = (road / road_speed + leg / water_speed) * 60.0
-        return wait + np.where(heli, distance / air * 60.0, by_boat)
+    def _fastest(self, zone: int) -> int:
+        """Position in the idle list of the unit that can be at ``zone`` first (the earliest
+        listed on a tie)."""
+        idle = self.idle
+        if len(idle) == 1:
+            return 0
+        # A plain loop: most dispatches see a handful of idle units (one returning from a
+        # trip), where NumPy's per-call overhead would cost more than the arithmetic.
+        best, best_minutes = 0, math.inf
+        for i, unit in enumerate(idle):
+            minutes = self._arrival_minutes(unit, zone)
+            if minutes < best_minutes:
+                best, best_minutes = i, minutes
+        return best
 
     def _arrival_minutes(self, unit: _Unit, zone: int) -> float:
+        """Minutes until ``unit``, sent now, reaches the people at ``zone``."""
         spec = unit.spec
-        distance = float(self._distance_km[unit.place, zone])
+        distance = self._distance_rows[unit.place][zone]
         wait = 0.0 if unit.mobilized else spec.mobilization_delay
         if not unit.mobilized and unit.called_out < self.env.now:
             wait = max(0.0, unit.called_out + spec.mobilization_delay - self.env.now)
         if spec.mode == "helicopter":
             return wait + distance / spec.air_speed_kmh * 60.0
-        road = max(0.0, distance - self._water_leg_km[zone]) * self.section.detour_factor
-        return wait + (road / spec.road_speed_kmh + self._water_leg_km[zone]
-                       / spec.water_speed_kmh) * 60.0
+        leg = self._water_leg_km[zone]
+        road = max(0.0, distance - leg) * self.section.detour_factor
+        return wait + (road / spec.road_speed_kmh + leg / spec.water_speed_kmh) * 60.0
 
-    def _trip(self, unit: _Unit, req: RescueRequest, take: np.ndarray, take_upper: np.ndarray):
+    def _after(self, delay: float, action: Callable, *args) -> None:
+        """Call ``action(*args)`` in ``delay`` minutes (a bare timeout with a callback: cheaper
+        than a process for a step that needs no waiting of its own)."""
+        self.env.timeout(delay).callbacks.append(lambda _: action(*args))
+
+    def _start_trip(self, unit: _Unit, req: RescueRequest, take: np.ndarray,
+                    take_upper: np.ndarray) -> None:
+        """Send ``unit`` to ``req`` now to bring out ``take``. The whole trip is known at
+        dispatch, so its end is one scheduled callback (the team's arrival at the call is
+        recorded as the time it will get there)."""
         env, spec = self.env, unit.spec
-        started = env.now
         self.busy.record(self.busy.current + 1)
-        # The whole trip is known at dispatch: one timeout instead of one per leg (the team's
-        # arrival at the call is recorded as the time it will get there).
         there = self._arrival_minutes(unit, req.zone)
         unit.mobilized = True
         req.first_reached = min(req.first_reached, env.now + there)
-        people = int(take.sum())
+        people = sum(take.tolist())
         z = self.zones[req.zone]
         if spec.mode == "boat":   # back to the zone edge; the boat stays there
             back = self._water_leg_km[req.zone] / spec.water_speed_kmh * 60.0
             unit.lon, unit.lat, unit.place = z.lon, z.lat, req.zone
         else:                     # helicopters fly the rescued straight back to base
-            back = float(self._distance_km[unit.base, req.zone]) / spec.air_speed_kmh * 60.0
+            back = self._distance_rows[unit.base][req.zone] / spec.air_speed_kmh * 60.0
             unit.lon, unit.lat, unit.place = spec.base_lon, spec.base_lat, unit.base
-        yield env.timeout(there + people * spec.minutes_per_person + back)
+        self._after(there + people * spec.minutes_per_person + back, self._end_trip, unit, req,
+                    take, take_upper, people, env.now)
+
+    def _end_trip(self, unit: _Unit, req: RescueRequest, take: np.ndarray,
+                  take_upper: np.ndarray, people: int, started: float) -> None:
+        """The trip of ``unit`` that started at ``started`` brings ``people`` out now."""
+        env, spec = self.env, unit.spec
         self.rescue_times.observe(env.now - req.created, people)
         self.rescued += people
         self.on_rescued(req, take, take_upper)
         if self.trace.enabled:
-            self.trace.log(env.now, "rescued", f"team-{spec.id}-{unit.index}", z.id, people)
+            self.trace.log(env.now, "rescued", f"team-{spec.id}-{unit.index}",
+                           self.zones[req.zone].id, people)
         unit.worked += env.now - started
         self.busy.record(self.busy.current - 1)
         if unit.worked >= spec.endurance:
             unit.worked = 0.0
-            yield env.timeout(spec.handover if spec.shifts >= 2 else spec.rest)
+            self._after(spec.handover if spec.shifts >= 2 else spec.rest, self._back, unit)
+        else:
+            self._back(unit)
+
+    def _back(self, unit: _Unit) -> None:
+        """``unit`` is ready for the next call."""
         self.idle.append(unit)
         self._poke()
 
@@ -355,15 +363,17 @@ def _split_rows(counts: np.ndarray, parts: int) -> np.ndarray:
 
 def _take(req: RescueRequest, load: int) -> tuple[np.ndarray, np.ndarray]:
     """Remove ``load`` people from a request, vulnerable groups first, upper-floor last."""
-    take = np.zeros(3, dtype=np.int64)
+    # Plain Python ints: NumPy's per-call overhead would dominate on three-element vectors.
+    people, upper = req.people.tolist(), req.upper.tolist()
+    take = [0, 0, 0]
     left = load
     for g in (2, 0, 1):   # elderly, children, adults
-        n = min(left, int(req.people[g]))
+        n = min(left, people[g])
         take[g] = n
         left -= n
-    ground = req.people - req.upper
-    take_ground = np.minimum(take, ground)
-    take_upper = take - take_ground
-    req.people = req.people - take
-    req.upper = req.upper - take_upper
-    return take, take_upper
+    # From the ground floor first: only what the ground floor cannot give comes from upstairs.
+    take_upper = [max(0, t - (p - u)) for t, p, u in zip(take, people, upper, strict=True)]
+    req.people = np.array([p - t for p, t in zip(people, take, strict=True)], dtype=np.int64)
+    req.upper = np.array([u - t for u, t in zip(upper, take_upper, strict=True)],
+                         dtype=np.int64)
+    return np.array(take, dtype=np.int64), np.array(take_upper, dtype=np.int64)
