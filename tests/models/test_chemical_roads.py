@@ -376,3 +376,28 @@ def test_a_bad_road_reference_is_one_located_problem(tmp_path: Path, bad) -> Non
     assert problem.line is not None
     line = changed.splitlines()[problem.line - 1]
     assert key in line or line.startswith("[source]") or line.startswith("nodes"), line
+
+
+# --- 6. the example of docs/models/chemical.md ----------------------------------------------------
+
+
+def test_docs_tanker_example() -> None:
+    """tanker-chlorine, root seed 722 (its own), replication 0 (numbers quoted in the docs)."""
+    result, run = run_kept("tanker-chlorine", root_seed=722)
+    assert round(run.weather[0].wind_speed_m_s, 1) == 2.9
+    assert round(run.weather[0].wind_from_deg) == 94 and run.weather[0].stability == "B"
+    assert run.detected_at == 10.0
+    assert {t: round(a, 1) for t, a in run.team_arrivals.items()} == {
+        "suiping-fire-hazmat": 24.9, "city-hazmat": 28.8}
+    assert round(result.kpis["release_ended_min"], 1) == 66.7
+    assert round(result.kpis["cordon_minutes"], 1) == 96.7
+    evacuated, moved = run_kept("tanker-chlorine", {"response.instruction": "evacuate"},
+                                root_seed=722)
+    k = evacuated.kpis
+    assert (round(k["evacuation_trip_p50_min"]), round(k["evacuation_trip_p90_min"])) == (12, 20)
+    assert (round(k["deaths_expected"], 1), round(k["deaths_expected_if_all_shelter"], 1)) == (
+        52.5, 50.0)
+    first_hops = {(moved.roads.zone_node[z], segments[0][1] if segments else None, let_out)
+                  for z, _, _, segments, let_out in moved.platoons}
+    assert first_hops == {("li", "wang", True), ("town_e", "town_c", False),
+                          ("town_n", None, False)}
