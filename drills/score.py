@@ -139,6 +139,14 @@ def _with_orders(scenario: ScenarioBase, orders: list[dict[str, Any]]) -> Scenar
 def replay_orders(scenario: ScenarioBase, decisions: list[dict[str, Any]]
                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Decisions as orders the sealed scenario accepts, and those set aside (with why)."""
+    everything = [{"at": float(d["minute"]), "action": d["action"],
+                   "targets": list(d["targets"]), "by": d["role"], "note": d.get("note", "")}
+                  for d in decisions]
+    try:   # one validation when every decision applies (the usual case)
+        _with_orders(scenario, everything)
+        return everything, []
+    except ConfigError:
+        pass
     orders, aside = [], []
     for d in decisions:
         problem = order_problem(scenario, d["action"], list(d["targets"]), float(d["minute"]))

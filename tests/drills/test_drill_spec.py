@@ -107,3 +107,12 @@ def test_the_same_entropy_draws_the_same_and_weights_count() -> None:
             assert 24.0 <= d.parameters["hazard.gauges.0.peak_stage_m"] <= 26.0
         else:
             assert 180.0 <= d.parameters["weather.0.wind_from_deg"] <= 270.0
+
+
+def test_the_spec_example_in_the_docs_loads(tmp_path: Path) -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "drills.md"
+    text = docs.read_text(encoding="utf-8")
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    loaded = load_drill_spec(_write(tmp_path, example))
+    assert loaded.spec.name == "my-drill"
+    assert loaded.spec.objectives[0].target("warning_coverage").value == 0.9
