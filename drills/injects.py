@@ -123,8 +123,7 @@ def _inject(spec: DrillSpec, start: datetime, minute: float, kind: str, source: 
     objective = spec.objective_for(action) if expected else None
     if objective is None and item is not None:
         objective = next((o for o in spec.objectives if o.item == item), None)
-    deadline = (minute + spec.contingency.for_action(action)
-                if expected and spec.contingency.enabled else None)
+    deadline = minute + spec.contingency.for_action(action) if expected else None
     return {
         "id": "", "minute": round(float(minute), 3), "clock": clock_text(start, minute),
         "kind": kind, "source": SOURCES[source][0], "source_en": SOURCES[source][1],
@@ -153,7 +152,8 @@ def compile_msel(timeline: list[dict[str, Any]], scenario: ScenarioBase, spec: D
     for n, inject in enumerate(injects, start=1):
         inject["id"] = f"INJ-{n:03d}"
     followups = [_followup(i, spec, start, names) for i in injects
-                 if i["deadline"] is not None and i["deadline"] <= end]
+                 if spec.contingency.enabled and i["deadline"] is not None
+                 and i["deadline"] <= end]
     return injects + followups
 
 

@@ -143,7 +143,7 @@ def build_packet(loaded: LoadedDrillSpec, chosen: Draw) -> tuple[dict[str, Any],
         "format": "drsim-drill-packet/1",
         "salt": secrets.token_hex(32),
         "spec": {"name": spec.name, "source": loaded.source, "text": text,
-                 "hash": canonical_hash(spec) if _hashable(spec) else None},
+                 "hash": canonical_hash(spec)},
         "library_index": chosen.index,
         "scenario": {"name": scenario.name, "model": scenario.model,
                      "source": loaded.sources[chosen.index], "hash": canonical_hash(scenario),
@@ -161,14 +161,6 @@ def build_packet(loaded: LoadedDrillSpec, chosen: Draw) -> tuple[dict[str, Any],
         "provenance": provenance(),
     }
     return content, scenario
-
-
-def _hashable(spec: DrillSpec) -> bool:
-    try:
-        canonical_hash(spec)
-        return True
-    except Exception:  # noqa: BLE001 - targets are plain dataclasses; the text is kept anyway
-        return False
 
 
 def seal_drill(spec: str | Path | LoadedDrillSpec, out: str | Path, entropy: int | None = None,

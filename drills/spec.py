@@ -187,7 +187,8 @@ class Contingency(StrictModel):
                                "not taken this long after it: a follow-up inject is released.")
     by_action: dict[str, Duration] = Field(default_factory=dict,
                                            description="Deadlines by expected action.")
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="false: no follow-up injects (the "
+                          "deadlines still judge timeliness in the score).")
 
     @field_validator("by_action")
     @classmethod

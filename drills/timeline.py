@@ -354,9 +354,9 @@ def _chemical(model: Any, sc: Any) -> list[dict[str, Any]]:
     if monitor is not None and beds > 0:
         change_t, values = monitor.arrays()
         for share in HOSPITAL_SHARES:
-            t = _first_crossing(change_t, values, share * beds) if values.size else math.inf
-            if math.isfinite(t):
-                k = int(np.flatnonzero(values >= share * beds)[0])
+            reached = np.flatnonzero(values >= share * beds)
+            if reached.size:
+                k = int(reached[0])
                 events.append(_event(float(change_t[k]), "hospital_load", "", "",
                                      float(values[k]), beds=beds, share=share))
     stopped = float(getattr(model, "stopped_at", math.inf))

@@ -150,3 +150,23 @@ def test_the_zhumadian_drill_compiles_orders_its_model_accepts(scenario: str,
         if inject["expected"] and not inject["followup_of"]:
             e = inject["expected"]
             assert order_problem(sealed, e["action"], e["targets"], inject["minute"]) is None
+
+
+def test_without_contingencies_no_followups_but_deadlines_stay(tmp_path: Path) -> None:
+    from drill_specs import spec_text
+
+    from drills.score import score_drill
+    from drills.seal import seal_drill
+    from drills.session import Drill
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(spec_text("tiny-flood").replace('deadline = "1h"',
+                                                    'deadline = "1h"\nenabled = false'),
+                    encoding="utf-8")
+    key, folder = seal_drill(spec, tmp_path / "drill", entropy=11)
+    packet = open_packet(folder, key)
+    assert not any(i["followup_of"] for i in packet["msel"])
+    assert all(i["deadline"] for i in packet["msel"] if i["expected"])
+    Drill.open(folder, key).start(now=0)
+    report = score_drill(folder, key, out="")
+    assert report.data["expected_actions"]
