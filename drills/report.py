@@ -48,7 +48,8 @@ def timeline_figure(data: dict[str, Any], packet: dict[str, Any], spec: DrillSpe
     kinds = sorted({e["kind"] for e in packet["timeline"]})
     for j, kind in enumerate(kinds):
         hours = [e["minute"] / 60 for e in packet["timeline"] if e["kind"] == kind]
-        ax.scatter(hours, [y["events"]] * len(hours), marker="|", s=120,
+        ax.scatter(hours, [y["events"] + 0.15 * (j // 7)] * len(hours),
+                   marker=("|", "d", "s")[(j // 7) % 3], s=120 if j < 7 else 30,
                    color=OKABE_ITO[(j % 7) + 1], label=kind)
     missed = {a["inject"] for a in data["expected_actions"] if not a["on_time"]}
     for inject in packet["msel"]:

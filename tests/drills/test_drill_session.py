@@ -171,3 +171,23 @@ def test_a_torn_last_line_loses_no_earlier_decision(running) -> None:
 def test_not_a_drill_folder(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not a sealed drill folder"):
         Drill.open(tmp_path)
+
+
+def test_writers_in_parallel_lose_nothing(running) -> None:
+    """Four scribes recording at once (each its own Drill, as separate terminals would):
+    every decision is kept, once, with a distinct number."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, _, folder = running
+
+    def scribe(n: int) -> None:
+        drill = Drill.open(folder)
+        for i in range(10):
+            drill.record_decision("city-eoc", "warn", ["town"], note=f"{n}-{i}", now=30 + i)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(scribe, range(4)))
+    decisions = Drill.open(folder).decisions()
+    assert len(decisions) == 40
+    assert sorted(d["seq"] for d in decisions) == list(range(1, 41))
+    assert len({d["note"] for d in decisions}) == 40
