@@ -7,6 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from drills.score import score_drill
 from drills.seal import draw, open_packet, packet_scenario, seal_drill
 from drills.session import Drill
@@ -183,3 +185,23 @@ def test_comparison_with_an_experiments_best_option(invoke, sealed_flood, sealed
     assert result.exit_code == 2
     assert "the experiment is about 'tiny-flood'" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_a_corrupted_packet_stops_scoring_and_loses_no_decision(sealed_flood,
+                                                                tmp_path: Path) -> None:
+    from sim.config import ConfigError
+
+    key, folder = _copy(sealed_flood, tmp_path, "drill")
+    _started(key, folder).record_decision("city-eoc", "warn", ["town"], now=60)
+    before = (folder / "decisions.jsonl").read_bytes()
+    packet = folder / "packet.enc"
+    data = bytearray(packet.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    packet.write_bytes(bytes(data))
+    with pytest.raises(ConfigError, match="packet.enc: cannot be decrypted"):
+        score_drill(folder, key)
+    with pytest.raises(ConfigError, match="packet.enc: cannot be decrypted"):
+        Drill.open(folder, key)
+    assert (folder / "decisions.jsonl").read_bytes() == before
+    assert Drill.open(folder).decisions()[0]["targets"] == ["town"]     # still readable
+    assert not (folder / "score").exists()

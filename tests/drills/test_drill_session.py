@@ -106,6 +106,7 @@ def test_decisions_are_recorded_with_clock_and_wall_time(running) -> None:
 
 @pytest.mark.parametrize(("args", "field", "message"), [
     (("city-eoc", "evacuate", ["nowhere"]), "targets", "unknown zone 'nowhere'"),
+    (("fire-rescue", "mobilize_team", ["ghost-team"]), "targets", "unknown team 'ghost-team'"),
     (("fire-rescue", "request_team", ["fire-station"]), "targets", "use mobilize_team"),
     (("fire-rescue", "mobilize_team", ["county-team"]), "targets", "use request_team"),
     (("mayor", "warn", ["town"]), "role", "unknown role 'mayor'"),
