@@ -533,18 +533,20 @@ class ChemicalRun:
         assert roads is not None
         roads.reset_queues()
         targets = tuple(n.id for n in sc.roads.nodes if n.safe) or self.clear_nodes
-        access = [ex.road_access + roads.off_road_minutes(
-            roads.zone_node[z], zone.lon, zone.lat, ex.access_speed_kmh,
-            sc.response.detour_factor) for z, zone in enumerate(sc.zones)]   # acting -> node
+        nodes = [roads.nodes[roads.zone_node[z]] for z in range(len(sc.zones))]
+        km = haversine_km(np.array([z.lon for z in sc.zones]), np.array([z.lat for z in sc.zones]),
+                          np.array([n.lon for n in nodes]), np.array([n.lat for n in nodes]))
+        access = (ex.road_access + km * sc.response.detour_factor / ex.access_speed_kmh
+                  * 60.0).tolist()                                      # acting -> at the node
         go = (acting > 0) & evacuate
+        # Per zone with evacuees: the air on the road per bin, bins cut off, minutes to the node.
+        # (Bins too late to reach the node before the end stay in the zone's air.)
+        routes = {int(z): (np.zeros((grid.size, self.times.size)), np.zeros(grid.size, bool),
+                           access[z]) for z in np.flatnonzero(go.any(axis=1))}
         departures = sorted((float(grid[b]) + access[z], int(z), int(b))
                             for z, b in zip(*np.nonzero(go), strict=True)
                             if grid[b] + access[z] < sc.horizon)
-        routes: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
         for depart, z, b in departures:
-            if z not in routes:
-                routes[z] = (np.zeros((grid.size, self.times.size)), np.zeros(grid.size, bool),
-                             access[z])
             air, cut, _ = routes[z]
             origin = roads.zone_node[z]
             driven = (_drive_platoon(roads, origin, targets, depart,
@@ -562,10 +564,10 @@ class ChemicalRun:
             elif record:   # from driving off (road_access after acting) to a safe node
                 self.trips.observe(arrival - grid[b] - ex.road_access, int(acting[z, b]))
                 self.platoons.append((z, b, depart, segments, self.inside_cordon[origin]))
+        # Only zones with evacuees matter: elsewhere nobody acts under this instruction.
         leaving = np.zeros(len(sc.zones), bool)
         leaving[list(routes)] = True
-        zones = np.union1d(self.harm.exposed, np.flatnonzero(leaving)).astype(int)
-        outcome, _ = self.harm.outcomes(grid, leaving, routes, zones)
+        outcome, _ = self.harm.outcomes(grid, leaving, routes, np.flatnonzero(leaving))
         return outcome
 
     @staticmethod
