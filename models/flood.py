@@ -224,7 +224,10 @@ class FloodRun:
             self.supplies.start(self.first_warning if math.isfinite(self.first_warning)
                                 else 0.0, sc.orders)
         self._vulnerable_share = np.array([z.share_children + z.share_elderly for z in zones])
-        self._exit_free = np.zeros(self.n_zones)
+        # Plain floats for per-event arithmetic (NumPy scalars cost several times more, and a
+        # NumPy delay would make env.now a NumPy scalar for every event after it).
+        self._exit_free = [0.0] * self.n_zones
+        self._arrival = self.arrival.tolist()
         self.trapped_total = np.zeros(3, dtype=np.int64)
         self.exposed_total = 0
         self.caught_in_transit = 0
@@ -318,7 +321,7 @@ class FloodRun:
     def _zone_timeline(self, z: int):
         """Alerts and actions bin by bin until water arrives, then the arrival, then the peak."""
         env, grid, cohorts = self.env, self.grid, self.cohorts
-        arrival = self.arrival[z]
+        arrival = self._arrival[z]
         alerted, acting = cohorts.alerted[z], cohorts.acting[z]
         active = np.flatnonzero((alerted.sum(axis=0) + acting.sum(axis=0) > 0) & (grid < arrival))
         alerted_bins = alerted[:, active].T.tolist()     # plain ints for the hot loop
@@ -334,8 +337,9 @@ class FloodRun:
             return
         yield env.timeout(max(0.0, arrival - env.now))
         self._water_arrives(z)
-        if self.peak_time[z] <= self.sc.horizon:
-            yield env.timeout(max(0.0, self.peak_time[z] - env.now))
+        peak = float(self.peak_time[z])
+        if peak <= self.sc.horizon:
+            yield env.timeout(max(0.0, peak - env.now))
             self._peak(z)
 
     def _act(self, z: int, people: list[int]) -> None:
@@ -343,7 +347,7 @@ class FloodRun:
         zone, evac = self.zones[z], self.sc.evacuation
         # Acting people come from the warned; people alerted and acting in the same bin were
         # moved to warned just before.
-        warned = self.ledger.held(z, State.WARNED).tolist()
+        warned = self.ledger.held_list(z, State.WARNED)
         people = [min(n, w) for n, w in zip(people, warned, strict=True)]
         p_vertical = zone.share_multistorey * evac.vertical_refuge
         p_shelter = (1.0 - p_vertical) * evac.public_shelter
@@ -382,8 +386,8 @@ class FloodRun:
         self._exit_free[z] = start + vehicles / (evac.zone_exit_capacity_vph / 60.0)
         clear_km = math.sqrt(zone.area_km2) / 2 * evac.detour_factor
         cleared = self._exit_free[z] + clear_km / evac.speed_kmh * 60.0
-        if self.arrival[z] < cleared:
-            self._at(self.arrival[z], self._caught, z, z, people, plan)
+        if self._arrival[z] < cleared:
+            self._at(self._arrival[z], self._caught, z, z, people, plan)
             return
         for minutes, state, shelter, part in self._destinations(z, people, plan):
             t = cleared + minutes
@@ -531,13 +535,13 @@ class FloodRun:
             dead_upper = self.lifeloss_rng.binomial(upper, p_upper)
             self.deaths_expected += float((ground * p_ground).sum() + upper.sum() * p_upper)
             dead = dead_ground + dead_upper
-            for req, d, du in zip(waiting, dead, dead_upper, strict=True):
-                if d.any():
-                    req.people = req.people - d
-                    req.upper = req.upper - du
-                    self.ledger.move(req.home, State.TRAPPED, State.DEAD, d)
-                    if req.waiting == 0:
-                        self.rescue.drop(req)
+            for i in np.flatnonzero(dead.any(axis=1)).tolist():   # requests with deaths
+                req, d = waiting[i], dead[i]
+                req.people = req.people - d
+                req.upper = req.upper - dead_upper[i]
+                self.ledger.move(req.home, State.TRAPPED, State.DEAD, d)
+                if req.waiting == 0:
+                    self.rescue.drop(req)
         if self.peak_depth[z] < sc.rescue.rescue_depth_m:
             # Shallow water: people at home on the ground floor are exposed, lightly.
             p = np.full(3, lethality_in_building(depth, velocity, 0.0, ll))
@@ -551,8 +555,9 @@ class FloodRun:
     # --- rescue outcome ----------------------------------------------------------------------
 
     def _rescued(self, req: RescueRequest, people: np.ndarray, upper: np.ndarray) -> None:
+        people = people.tolist()
         self.ledger.move(req.home, State.TRAPPED, State.RESCUED, people)
-        plan, left = self.shelters.assign(req.zone, int(people.sum()))
+        plan, left = self.shelters.assign(req.zone, sum(people))
         for shelter, n in plan:
             # Transport from the boat landing is not modelled; they enter once it is open.
             self._at(max(self.env.now, self.shelters.open_at[shelter]), self._enter_shelter,
@@ -668,6 +673,13 @@ def _split_people(people: list[int], sizes: list[int]) -> list[list[int]]:
         size = min(size, remaining)
         if size <= 0:
             parts.append([0] * len(left))
+            continue
+        if size == remaining:
+            # Everyone left (the usual last part): exactly what the shares below would give,
+            # since n * size / remaining == n in floating point for these integers.
+            parts.append(left)
+            left = [0] * len(left)
+            remaining = 0
             continue
         share = [n * size / remaining for n in left]
         part = [int(x) for x in share]

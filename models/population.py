@@ -73,6 +73,7 @@ class Ledger:
         self.monitors = {
             state: LevelMonitor(env, state.label, float(self._totals[state])) for state in State
         }
+        self._monitor_list = [self.monitors[state] for state in State]   # indexed by state
 
     @property
     def counts(self) -> np.ndarray:
@@ -81,12 +82,20 @@ class Ledger:
 
     def move(self, zone: int, src: State, dst: State, people) -> None:
         """Move ``people[g]`` of ``zone`` from ``src`` to ``dst`` (all >= 0; zeros allowed)."""
-        moved = [int(n) for n in people]
+        # Plain ints: from an array at once, a list as it is (callers pass lists of ints).
+        if isinstance(people, np.ndarray):
+            moved = people.astype(np.int64, copy=False).tolist()
+        elif isinstance(people, list):
+            moved = people
+        else:
+            moved = [int(n) for n in people]
         held = self._counts[zone][src]
-        if any(n < 0 or n > h for n, h in zip(moved, held, strict=True)):
-            raise ValueError(f"cannot move {moved} people of zone {zone} out of "
-                             f"{src.label} (holds {held})")
-        n = sum(moved)
+        n = 0
+        for m, h in zip(moved, held, strict=True):
+            if m < 0 or m > h:
+                raise ValueError(f"cannot move {moved} people of zone {zone} out of "
+                                 f"{src.label} (holds {held})")
+            n += m
         if n == 0:
             return
         into = self._counts[zone][dst]
@@ -96,8 +105,8 @@ class Ledger:
         totals = self._totals
         totals[src] -= n
         totals[dst] += n
-        self.monitors[src].record(totals[src])
-        self.monitors[dst].record(totals[dst])
+        self._monitor_list[src].record(totals[src])
+        self._monitor_list[dst].record(totals[dst])
 
     def state_total(self, state: State) -> int:
         return self._totals[state]
@@ -105,6 +114,10 @@ class Ledger:
     def held(self, zone: int, state: State) -> np.ndarray:
         """People of ``zone`` in ``state``, by group (a copy)."""
         return np.array(self._counts[zone][state], dtype=np.int64)
+
+    def held_list(self, zone: int, state: State) -> list[int]:
+        """:meth:`held` as a list of Python ints (cheaper for a few numbers)."""
+        return list(self._counts[zone][state])
 
 
 class Cohorts:

@@ -195,13 +195,16 @@ class RescueService:
         # Split groups evenly across calls, keeping integer counts exact.
         people_parts = _split_rows(people, parts)
         upper_parts = np.minimum(_split_rows(upper, parts), people_parts)
-        for p, u in zip(people_parts, upper_parts, strict=True):
-            if not p.any():
+        in_zone = self.by_zone.setdefault(zone, [])
+        # Empty parts (fewer people than calls in some group) are skipped; tested once for all.
+        for p, u, anyone in zip(people_parts, upper_parts, people_parts.any(axis=1).tolist(),
+                                strict=True):
+            if not anyone:
                 continue
             req = RescueRequest(zone, self.env.now, p, u, danger,
                                 len(self.requests), zone if home is None else home, in_vehicle)
             self.requests.append(req)
-            self.by_zone.setdefault(zone, []).append(req)
+            in_zone.append(req)
             heapq.heappush(self._queue, (req.key(), req.number, req))
             if self.trace.enabled:
                 self.trace.log(self.env.now, "rescue_request", f"request-{req.number}",
