@@ -161,7 +161,22 @@ def sample_cohorts(
         alerted[z] = counts
         acts = rng.binomial(counts, 1.0 - never_act)  # (G, T)
         delays = rng.multinomial(acts, p_delay)  # (G, T, K+1)
-        k = delays.shape[2] - 1  # the last column, "beyond the grid", is dropped
-        for shift in range(min(k, bins)):
-            acting[z, :, shift:] += delays[:, : bins - shift, shift]
+        k = min(delays.shape[2] - 1, bins)  # the last column, "beyond the grid", is dropped
+        if k:   # people alerted in bin i who act after d bins act in bin i + d
+            acting[z] = _sum_by_bin(delays[:, :, :k])[:, :bins]
     return Cohorts(np.asarray(times, dtype=float), alerted, acting)
+
+
+def _sum_by_bin(delays: np.ndarray) -> np.ndarray:
+    """``out[g, i + d] = sum of delays[g, i, d]`` over all (i, d): (G, T, K) -> (G, T + K - 1).
+
+    Each row i is shifted right by i places, then the rows are summed. The shift is a reshape
+    (one pass in C instead of a Python loop over d): pad every row with T zeros, flatten, drop
+    the last T entries and read the rest back in rows one entry shorter, which moves row i
+    right by i; the entries that wrap round into a row's start are padding zeros.
+    """
+    groups, bins, k = delays.shape
+    padded = np.concatenate([delays, np.zeros((groups, bins, bins), dtype=delays.dtype)], axis=2)
+    width = k + bins - 1
+    skewed = padded.reshape(groups, -1)[:, : bins * width].reshape(groups, bins, width)
+    return skewed.sum(axis=1)
