@@ -13,11 +13,12 @@ APP_PATH = Path(__file__).resolve().parent / "app.py"
 
 def server_command(port: int = 8501, address: str = "127.0.0.1", headless: bool = False
                    ) -> list[str]:
-    """The ``streamlit run`` command line of the dashboard (used by ``drsim dashboard`` and the
-    browser tests): uploads capped at 1 MB, the developer toolbar hidden, no usage statistics."""
+    """The command line starting the dashboard's server (used by ``drsim dashboard`` and the
+    browser tests): :mod:`dashboard.serve` (``streamlit run`` with the models imported first),
+    uploads capped at 1 MB, the developer toolbar hidden, no usage statistics."""
     import sys
 
-    return [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+    return [sys.executable, "-m", "dashboard.serve",
             "--server.port", str(port), "--server.address", address,
             "--server.headless", "true" if headless else "false",
             "--server.maxUploadSize", "1", "--client.toolbarMode", "viewer",

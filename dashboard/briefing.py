@@ -12,8 +12,8 @@ from datetime import date
 import pandas as pd
 from matplotlib.figure import Figure
 
+from dashboard.comparison import Comparison, Experiment
 from dashboard.i18n import format_value, kpi_label, tr
-from dashboard.service import Comparison, Experiment
 from experiments.report import forest_figure, target_figure
 from models.kpis import KPIS
 

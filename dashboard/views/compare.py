@@ -8,7 +8,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import charts, service
+from dashboard import charts
+from dashboard import comparison as comparison_service
 from dashboard.briefing import briefing_html, figure_png
 from dashboard.i18n import kpi_label, tr
 from experiments.report import forest_figure, frontier_figure, target_figure
@@ -23,8 +24,8 @@ with load_tab, st.form("load_experiment"):
                            placeholder="results/zhumadian-capability-options")
     if st.form_submit_button(tr("experiment_load", lang)):
         try:
-            st.session_state["experiment"] = service.load_experiment(folder).folder
-        except service.ExperimentError as exc:
+            st.session_state["experiment"] = comparison_service.load_experiment(folder).folder
+        except comparison_service.ExperimentError as exc:
             st.session_state.pop("experiment", None)
             st.error(f"**{tr('experiment_error', lang)}** — {exc}", icon=":material/error:")
 with run_tab, st.form("run_experiment"):
@@ -37,11 +38,11 @@ with run_tab, st.form("run_experiment"):
     if st.form_submit_button(tr("experiment_go", lang)):
         bar = st.progress(0.0)
         try:
-            experiment = service.run_small_experiment(
+            experiment = comparison_service.run_small_experiment(
                 spec, int(reps), out,
                 progress=lambda done, total: bar.progress(done / total, f"{done}/{total}"))
             st.session_state["experiment"] = experiment.folder
-        except service.ExperimentError as exc:
+        except comparison_service.ExperimentError as exc:
             st.error(f"**{tr('experiment_error', lang)}** — {exc}", icon=":material/error:")
         bar.empty()
 
@@ -49,8 +50,8 @@ if "experiment" not in st.session_state:
     st.info(tr("experiment_none", lang))
     st.stop()
 try:
-    experiment = service.load_experiment(st.session_state["experiment"])
-except service.ExperimentError as exc:  # the folder changed under us
+    experiment = comparison_service.load_experiment(st.session_state["experiment"])
+except comparison_service.ExperimentError as exc:  # the folder changed under us
     st.error(f"**{tr('experiment_error', lang)}** — {exc}", icon=":material/error:")
     st.stop()
 
@@ -59,10 +60,10 @@ st.subheader(spec.title or spec.name)
 st.caption(f"{experiment.folder} · {len(spec.options)} options · "
            f"{int(experiment.table.groupby('option')['replication'].count().min())} paired "
            f"replications · base {experiment.manifest.get('base_scenario', {}).get('name')}")
-choices = service.outcome_choices(experiment)
+choices = comparison_service.outcome_choices(experiment)
 kpi = st.selectbox(tr("rank_by", lang), choices, format_func=lambda k: kpi_label(k, lang),
                    key="rank_by")
-comparison = service.compare(experiment, kpi)
+comparison = comparison_service.compare(experiment, kpi)
 
 st.markdown(f"#### {tr('ranking', lang)}")
 st.caption(tr("lower_better" if comparison.direction < 0 else "higher_better", lang))

@@ -10,9 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import APP_PATH
+from dashboard.comparison import load_experiment
 from dashboard.i18n import format_value, kpi_label
 from dashboard.levers import apply_levers
-from dashboard.service import load_experiment
 from experiments import analysis
 from models.catalog import build
 from models.kpis import KPIS

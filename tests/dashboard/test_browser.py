@@ -105,11 +105,12 @@ def page(browser, request):
 
 
 def _open(page, url: str, path: str = "") -> float:
-    """Open the app; seconds until the page is ready (its main button is visible)."""
+    """Open the app; seconds until the page is ready (its title and first form drawn)."""
     started = time.perf_counter()
     page.goto(f"{url}/{path}")
     page.get_by_test_id("stSidebar").wait_for()
-    page.locator("[data-testid='stMain'] button").first.wait_for()
+    page.locator("[data-testid='stMain'] h1").first.wait_for()
+    page.locator("[data-testid='stMain'] input:visible").first.wait_for()
     return time.perf_counter() - started
 
 
@@ -180,3 +181,70 @@ def test_compare_options_from_a_stored_tiny_experiment(server, page, tmp_path):
     saved = tmp_path / "briefing.html"
     download.value.save_as(saved)
     assert "Briefing: capability options" in saved.read_text(encoding="utf-8")
+
+
+def _submit(page, button: str, shows, tries: int = 3) -> None:
+    """Press a form's submit ``button`` until ``shows`` (a locator) appears: a press that lands
+    while Streamlit is still redrawing the form can be lost (seen under load on 2 cores)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(tries):
+        page.get_by_role("button", name=button, exact=True).click()
+        try:
+            shows.wait_for(timeout=45_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+
+
+def _pick(page, label: str, option: str) -> None:
+    """Choose ``option`` in the selectbox or multiselect labelled ``label``."""
+    widget = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    if not widget.count():
+        widget = page.get_by_test_id("stMultiSelect").filter(has_text=label)
+    field = widget.first.locator("input")
+    if field.get_attribute("role") == "combobox" and field.input_value() == option:
+        return                                   # a selectbox already showing it
+    field.click()
+    field.fill(option)                           # filter the list (long lists are virtual)
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def test_tabletop_drill_seal_serve_decide_score(server, page, tmp_path, timings):
+    """Seal on the page (the key is shown once), run the clock accelerated, record two
+    decisions as the city EOC, score the drill."""
+    from drills import Drill
+
+    _open(page, server, "drill")
+    page.get_by_text("Seal a new drill (exercise director)").click()
+    assert page.get_by_label("Drill spec").input_value() == "tiny-drill"   # the first spec
+    page.get_by_role("textbox", name="New drill folder").fill(str(tmp_path / "drill"))
+    started = time.perf_counter()
+    code = page.get_by_test_id("stCode")
+    _submit(page, "Seal", code)
+    timings["drill_seal_s"] = round(time.perf_counter() - started, 2)
+    key = code.inner_text().strip()
+    drill = Drill.open(tmp_path / "drill", key)          # the key shown opens the packet
+    zones = [z["id"] for z in drill.packet["scenario"]["content"]["zones"]]
+
+    page.get_by_role("spinbutton", name="Speed (simulated minutes per minute)").fill("60")
+    page.get_by_role("button", name="Start the drill clock").click()
+    page.get_by_role("button", name="Advance 30 min").click()   # waits for the started clock
+    page.get_by_text("Drill clock", exact=True).wait_for()
+    page.get_by_role("button", name="Pause", exact=True).click()   # a tabletop pause to decide
+    page.get_by_role("button", name="Resume", exact=True).wait_for()
+    for action, targets in (("Issue a warning", zones[:1]), ("Order evacuation", zones[:2])):
+        _pick(page, "Decision", action)
+        for zone in targets:
+            _pick(page, "Applies to", zone)
+        page.get_by_role("button", name="Record", exact=True).click()
+        page.get_by_text("Recorded at drill minute").wait_for()
+    assert [d["action"] for d in Drill.open(tmp_path / "drill").decisions()] == ["warn",
+                                                                                "evacuate"]
+    started = time.perf_counter()
+    page.get_by_role("button", name="Score the drill").click()
+    page.get_by_text("Overall rating").wait_for(timeout=180_000)
+    timings["drill_score_s"] = round(time.perf_counter() - started, 2)
+    assert (tmp_path / "drill" / "score" / "report.html").exists()

@@ -10,14 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard.briefing import briefing_html
+from dashboard.comparison import compare, load_experiment
 from dashboard.i18n import STRINGS, format_value
 from dashboard.levers import _share_out, apply_levers, levers_for
 from dashboard.service import (
     UPLOAD_LIMIT_BYTES,
     ScenarioError,
-    compare,
     kpi_cards,
-    load_experiment,
     load_uploaded,
     zone_layers,
 )

@@ -1,0 +1,136 @@
+"""The comparison page's service: load a stored experiment (or run a small one), rank options
+by a KPI, target probabilities and cost-effectiveness — all from :mod:`experiments.analysis`.
+Kept apart from :mod:`dashboard.service` so that the scenario explorer does not import the
+statistics stack it does not use (a faster first page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from experiments import analysis
+from experiments.executors import make_executor
+from experiments.run import (
+    FolderError,
+    check_folder,
+    finish_manifest,
+    manifest_for,
+    run_experiment,
+)
+from experiments.spec import ExperimentSpec, load_spec
+from experiments.store import ResultStore
+from sim.config import ConfigError
+
+__all__ = ["ExperimentError", "Experiment", "load_experiment", "run_small_experiment",
+           "Comparison", "compare", "outcome_choices"]
+
+
+class ExperimentError(Exception):
+    """A results folder or spec the user named cannot be used; ``str()`` is one line."""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A stored experiment: its folder, spec, manifest and results table."""
+
+    folder: str
+    spec: ExperimentSpec
+    manifest: dict
+    table: pd.DataFrame
+
+
+def _fingerprint(folder: Path) -> tuple:
+    """Changes when the folder's results change (cache key)."""
+    files = [folder / "manifest.json", *sorted((folder / "parts").glob("*.parquet"))]
+    return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _read_experiment(folder: str, _fingerprint: tuple) -> Experiment:
+    store = ResultStore(folder)
+    manifest = store.read_manifest()
+    if manifest is None:
+        raise ExperimentError(f"{folder}: no manifest.json — not an experiment results folder "
+                              "(made by `drsim experiment run`)")
+    try:
+        spec = ExperimentSpec.model_validate(manifest["spec"])
+    except (KeyError, ValueError) as exc:
+        raise ExperimentError(f"{folder}/manifest.json: spec: not a drsim experiment spec "
+                              f"({str(exc).splitlines()[0]})") from None
+    table = store.table()
+    if table.empty:
+        raise ExperimentError(f"{folder}: no results yet (parts/ is empty)")
+    return Experiment(folder, spec, manifest, table)
+
+
+def load_experiment(folder: str | Path) -> Experiment:
+    """A stored experiment's results (cached until its files change)."""
+    path = Path(str(folder).strip()).expanduser()
+    if not str(folder).strip():
+        raise ExperimentError("give the folder of an experiment's results")
+    if not path.is_dir():
+        raise ExperimentError(f"{path}: no such folder")
+    return _read_experiment(str(path), _fingerprint(path))
+
+
+def run_small_experiment(spec_source: str, replications: int, out: str | Path,
+                         progress: Callable[[int, int], None] | None = None) -> Experiment:
+    """Run ``spec_source`` (bundled name or path) with ``replications`` per option into
+    ``out`` on this process (serial), then load it. Resumes an interrupted run of the same
+    spec; refuses a folder of another experiment."""
+    try:
+        loaded = load_spec(spec_source)
+    except ConfigError as exc:
+        raise ExperimentError(exc.one_line()) from None
+    loaded.spec = loaded.spec.model_copy(update={"replications": int(replications)})
+    store = ResultStore(out)
+    try:
+        check_folder(loaded, store, resume=True)
+    except FolderError as exc:
+        raise ExperimentError(str(exc)) from None
+    total = loaded.spec.replications * len(loaded.spec.options)
+    done = len(store.done())
+    with make_executor("serial") as pool:
+        store.write_manifest({**manifest_for(loaded, pool.name), "status": "running"})
+
+        def step(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress is not None:
+                progress(done, total)
+
+        summary = run_experiment(loaded, store, pool, progress=step)
+    finish_manifest(loaded, store, pool.name, summary)
+    return load_experiment(out)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What the comparison page shows for one KPI."""
+
+    kpi: str
+    direction: int                 # -1: lower is better
+    ranking: pd.DataFrame          # kpi_summary rows of this KPI, best first
+    differences: pd.DataFrame      # paired differences vs the baseline
+    targets: pd.DataFrame          # probability of meeting each plan target
+    costs: pd.DataFrame            # cost-effectiveness
+
+
+def compare(experiment: Experiment, kpi: str) -> Comparison:
+    spec, table = experiment.spec, experiment.table
+    direction = analysis.better_direction(kpi)
+    summary = analysis.kpi_summary(table, spec, [kpi])
+    ranking = summary.sort_values("mean", ascending=direction < 0, kind="stable")
+    return Comparison(kpi, direction, ranking.reset_index(drop=True),
+                      analysis.paired_differences(table, spec, [kpi]),
+                      analysis.target_probabilities(table, spec),
+                      analysis.cost_effectiveness(table, spec))
+
+
+def outcome_choices(experiment: Experiment) -> list[str]:
+    return analysis.outcome_kpis(experiment.table, experiment.spec)
