@@ -45,7 +45,8 @@ _Z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
 # context KPIs such as population or utilisation, which are not outcomes to optimise.
 _HIGHER_BETTER = {"lead", "coverage", "rescued", "evacuated", "served", "reached", "within"}
 _LOWER_BETTER = {"deaths", "death", "trapped", "exposed", "caught", "turned", "away", "without",
-                 "unmet", "stockouts", "wait", "queue", "min", "h", "hours", "time"}
+                 "unmet", "stockouts", "wait", "queue", "min", "h", "hours", "time", "minutes",
+                 "injured", "casualties", "load", "aegl2", "aegl3", "cut"}
 _OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 
 

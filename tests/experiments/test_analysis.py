@@ -115,6 +115,10 @@ def row(frame: pd.DataFrame, **where: object) -> pd.Series:
     ("warning_coverage", 1), ("warning_lead_time_p50_min", 1), ("share_evacuated", 1),
     ("rescued", 1), ("share_rescued", 1), ("rescue_reached_within_1h", 1),
     ("basic_needs_met_within_target", 1), ("shelter_area_per_person_m2", 1),
+    # Chemical release: harm, hospital load and footprints are worse when higher.
+    ("person_minutes_above_aegl2", -1), ("injured_needing_hospital", -1),
+    ("casualties_not_admitted", -1), ("hospital_peak_load", -1), ("people_in_aegl2_zone", -1),
+    ("people_in_aegl3_zone", -1), ("evacuees_cut_off", -1), ("release_stopped_min", -1),
 ])
 def test_better_direction_from_catalogue_target_or_name(kpi: str, expected: int) -> None:
     assert better_direction(kpi) == expected
