@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -248,3 +249,29 @@ def test_tabletop_drill_seal_serve_decide_score(server, page, tmp_path, timings)
     page.get_by_text("Overall rating").wait_for(timeout=180_000)
     timings["drill_score_s"] = round(time.perf_counter() - started, 2)
     assert (tmp_path / "drill" / "score" / "report.html").exists()
+
+
+def test_drsim_dashboard_command_serves_the_app(tmp_path):
+    """`drsim dashboard` (what the README tells users to run) starts a healthy server."""
+    port = _free_port()
+    drsim = Path(sys.executable).with_name("drsim")
+    process = subprocess.Popen([str(drsim), "dashboard", "--port", str(port), "--no-browser"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
+                                            timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert process.poll() is None, "drsim dashboard exited"
+                assert time.monotonic() < deadline, "no healthy server within 90 s"
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            assert b"<html" in response.read().lower()
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
