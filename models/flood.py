@@ -639,9 +639,10 @@ class FloodRun:
         i = np.clip(np.searchsorted(times, grid, side="right") - 1, 0, times.size - 2)
         w = np.clip((grid - times[i]) / (times[i + 1] - times[i]), 0.0, 1.0)
         layers = self.hazard.depth[:, i] * (1 - w) + self.hazard.depth[:, i + 1] * w
-        extras["report_minutes"] = {str(k): float(t) for k, t in enumerate(grid)}
-        extras["zone_depth_m"] = {zone.id: {str(k): round(float(d), 4) for k, d in enumerate(row)}
-                                  for zone, row in zip(self.zones, layers, strict=True)}
+        keys = [str(k) for k in range(grid.size)]
+        extras["report_minutes"] = dict(zip(keys, grid.tolist(), strict=True))
+        extras["zone_depth_m"] = {zone.id: dict(zip(keys, [round(d, 4) for d in row], strict=True))
+                                  for zone, row in zip(self.zones, layers.tolist(), strict=True)}
         if self.supplies is not None:
             hours = self.supplies.needs_met_hours_by_zone(self.onset, self.sc.horizon)
             # JSON has no infinity: "never" within the horizon is written as null.

@@ -101,41 +101,46 @@ class LevelMonitor:
 class TallyMonitor:
     """Individual observations, e.g. waiting times in minutes."""
 
-    __slots__ = ("name", "_values")
+    __slots__ = ("name", "_values", "_repeats", "_count")
 
     def __init__(self, name: str = "") -> None:
         self.name = name
+        # Each distinct observation once, with how many times it was made: a per-person tally
+        # of a group's wait stays one entry (the full list is built in C when asked for).
         self._values: list[float] = []
+        self._repeats: list[int] = []
+        self._count = 0
 
     def observe(self, value: float, count: int = 1) -> None:
         """Record ``value`` (``count`` times, e.g. once per person of a group)."""
-        if count == 1:
+        if count >= 1:
             self._values.append(value)
-        elif count > 1:
-            self._values.extend([value] * count)
+            self._repeats.append(count)
+            self._count += count
 
     @property
     def count(self) -> int:
-        return len(self._values)
+        return self._count
 
     @property
     def values(self) -> np.ndarray:
-        return np.asarray(self._values, dtype=float)
+        return np.repeat(np.asarray(self._values, dtype=float),
+                         np.asarray(self._repeats, dtype=np.int64))
 
     def mean(self) -> float:
         """Mean of the observations (NaN when there are none)."""
-        return float(np.mean(self._values)) if self._values else float("nan")
+        return float(np.mean(self.values)) if self._count else float("nan")
 
     def quantile(self, q: float | Sequence[float]) -> float | np.ndarray:
         """Quantile(s) ``q`` in [0, 1] (linear interpolation; NaN when empty)."""
-        if not self._values:
+        if not self._count:
             return float("nan") if np.isscalar(q) else np.full(len(q), np.nan)  # type: ignore[arg-type]
         result = np.quantile(self.values, q)
         return float(result) if np.isscalar(q) else result
 
     def summary(self) -> dict[str, float]:
         """Count, mean, p50, p90 and max, as a flat dict."""
-        if not self._values:
+        if not self._count:
             nan = float("nan")
             return {"count": 0, "mean": nan, "p50": nan, "p90": nan, "max": nan}
         v = self.values
