@@ -1,6 +1,7 @@
 """Plotly figures of the dashboard: the scenario map and the timelines with bands.
 
-The map is drawn from the scenario alone — zones, river gauges, roads, shelters, depots, team
+The map is drawn from the scenario alone — zones, river gauges (scenarios carry no river
+geometry: a river shows through its gauges and the zones it floods), roads, shelters, depots, team
 bases, the release source and hospitals — on plain longitude/latitude axes (equal distances, no
 internet map tiles: bureaus' networks are often closed). Colours follow the KPI's sense: blues
 for water depth, reds for concentration.
@@ -30,6 +31,8 @@ _SERIES_ZH = {
     "trapped": "被困待救", "rescued": "已获救", "injured": "受伤", "dead": "死亡",
     "shelter_occupants": "避难场所安置人数（含获救者）", "rescue_teams_busy": "执行任务的救援队伍",
     "displaced_in_shelters": "集中安置人员", "displaced_with_kit": "已领到基本生活物资",
+    "alerted": "已收到预警人数", "awaiting_ambulance": "等待救护车的伤员",
+    "in_hospital": "住院伤员",
 }
 _SERIES_EN = {
     "at_home": "At home (not warned)", "warned": "Warned, not yet acting",
@@ -39,18 +42,24 @@ _SERIES_EN = {
     "shelter_occupants": "Shelter occupants (incl. rescued)",
     "rescue_teams_busy": "Rescue units busy", "displaced_in_shelters": "Displaced in shelters",
     "displaced_with_kit": "… holding the basic kit",
+    "alerted": "People alerted", "awaiting_ambulance": "Casualties awaiting an ambulance",
+    "in_hospital": "Casualties in hospital",
 }
 _COLOURS = {"at_home": "#7f7f7f", "warned": "#e6ab02", "vertical_refuge": "#7570b3",
             "in_transit": "#e7298a", "public_shelter": "#1f78b4", "self_arranged": "#66a61e",
             "trapped": "#d95f02", "rescued": "#1b9e77", "injured": "#a6761d", "dead": "#111111",
             "shelter_occupants": "#08306b", "rescue_teams_busy": "#d62728",
-            "displaced_in_shelters": "#1f78b4", "displaced_with_kit": "#33a02c"}
+            "displaced_in_shelters": "#1f78b4", "displaced_with_kit": "#33a02c",
+            "alerted": "#e6ab02", "awaiting_ambulance": "#d95f02", "in_hospital": "#7570b3"}
 
 PANELS = (
     ("people_by_state", ("at_home", "warned", "vertical_refuge", "in_transit", "public_shelter",
                          "self_arranged", "trapped", "rescued", "injured", "dead")),
     ("rescue_and_shelter", ("shelter_occupants", "rescue_teams_busy")),
     ("supply_coverage", ("displaced_in_shelters", "displaced_with_kit")),
+    # Chemical release.
+    ("warning_spread", ("alerted",)),
+    ("casualty_care", ("awaiting_ambulance", "in_hospital")),
 )
 
 

@@ -51,7 +51,9 @@ def _fingerprint(folder: Path) -> tuple:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _read_experiment(folder: str, _fingerprint: tuple) -> Experiment:
+def _read_experiment(folder: str, fingerprint: tuple) -> Experiment:
+    """``fingerprint`` (sizes and times of the files) is part of the cache key: a folder whose
+    results changed is read again."""
     store = ResultStore(folder)
     manifest = store.read_manifest()
     if manifest is None:
@@ -92,7 +94,9 @@ def run_small_experiment(spec_source: str, replications: int, out: str | Path,
     try:
         check_folder(loaded, store, resume=True)
     except FolderError as exc:
-        raise ExperimentError(str(exc)) from None
+        # The CLI's advice (--out) means "another folder" on this page.
+        raise ExperimentError(str(exc).replace("use another --out", "choose another folder")
+                              .replace("--out for a new folder", "another folder")) from None
     total = loaded.spec.replications * len(loaded.spec.options)
     done = len(store.done())
     with make_executor("serial") as pool:

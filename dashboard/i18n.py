@@ -24,7 +24,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "bundled": {"en": "Bundled scenario", "zh": "内置情景"},
     "upload": {"en": "Or upload a scenario file (TOML)", "zh": "或上传情景文件（TOML）"},
     "upload_error": {"en": "This scenario file cannot be used", "zh": "该情景文件无法使用"},
-    "upload_too_big": {"en": "The file is larger than {limit} kB", "zh": "文件超过 {limit} kB"},
     "levers": {"en": "What you can fund and decide", "zh": "可投入的能力与决策"},
     "levers_none": {"en": "This scenario has no levers the dashboard knows.",
                     "zh": "该情景没有可调整的能力参数。"},
@@ -38,10 +37,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "kpis_targets": {"en": "Plan targets", "zh": "规划目标"},
     "kpis_other": {"en": "Other indicators", "zh": "其他指标"},
     "target": {"en": "target", "zh": "目标"},
-    "met": {"en": "met", "zh": "达到"},
-    "not_met": {"en": "not met", "zh": "未达到"},
-    "met_share": {"en": "met in {k} of {n} runs", "zh": "{n} 次中 {k} 次达到"},
-    "no_value": {"en": "not reached", "zh": "未达到/无"},
+    "col_indicator": {"en": "indicator", "zh": "指标"},
+    "col_unit": {"en": "unit", "zh": "单位"},
+    "col_met_in": {"en": "runs meeting the target", "zh": "达标次数"},
+    "met": {"en": "met", "zh": "达标"},
+    "not_met": {"en": "not met", "zh": "未达标"},
+    "no_verdict": {"en": "no value", "zh": "无数值"},
+    "met_share": {"en": "met in {k} of {n} runs", "zh": "{n} 次中 {k} 次达标"},
+    "no_value": {"en": "not reached", "zh": "模拟时段内未实现"},
     "map": {"en": "Map", "zh": "地图"},
     "map_time": {"en": "Time (hours after the start)", "zh": "时间（开始后小时）"},
     "map_layer_depth": {"en": "Water depth (m)", "zh": "水深（米）"},
@@ -60,6 +63,8 @@ STRINGS: dict[str, dict[str, str]] = {
                            "zh": "救援力量占用与避难场所安置"},
     "supply_coverage": {"en": "Displaced people and basic-kit coverage",
                         "zh": "安置人员与基本生活物资保障"},
+    "warning_spread": {"en": "Warning spread", "zh": "预警信息传播"},
+    "casualty_care": {"en": "Casualties: ambulances and hospitals", "zh": "伤员转运与医院收治"},
     "band": {"en": "5–95 % band over replications", "zh": "各次重复的 5–95 % 区间"},
     "hours": {"en": "hours", "zh": "小时"},
     "people": {"en": "people", "zh": "人"},
@@ -70,13 +75,17 @@ STRINGS: dict[str, dict[str, str]] = {
     "experiment_tab_load": {"en": "Load stored results", "zh": "加载已有结果"},
     "experiment_load": {"en": "Load", "zh": "加载"},
     "experiment_run": {"en": "Or run a small experiment here", "zh": "或在此运行小型试验"},
-    "experiment_spec": {"en": "Experiment spec", "zh": "试验方案"},
+    "experiment_spec": {"en": "Experiment spec", "zh": "试验设计"},
     "experiment_out": {"en": "Write results to", "zh": "结果写入目录"},
     "experiment_reps": {"en": "Replications per option", "zh": "每个方案的重复次数"},
     "experiment_go": {"en": "Run experiment", "zh": "运行试验"},
     "experiment_error": {"en": "Cannot use these results", "zh": "无法使用该结果"},
     "experiment_none": {"en": "Load a results folder or run an experiment.",
                         "zh": "请加载结果目录或运行试验。"},
+    "experiment_caption": {"en": "{folder} · {options} options · {reps} paired replications · "
+                           "base scenario {base}",
+                           "zh": "{folder} · {options} 个方案 · 每个方案 {reps} 次配对重复 · "
+                                 "基准情景 {base}"},
     "rank_by": {"en": "Rank options by", "zh": "按指标排序"},
     "ranking": {"en": "Options ranked (mean with 95 % confidence interval)",
                 "zh": "方案排序（均值及95%置信区间）"},
@@ -156,6 +165,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "drill_score_go": {"en": "Score the drill", "zh": "评估演练"},
     "drill_scoring": {"en": "Replaying the decisions in the sealed scenario…",
                       "zh": "正在将决策回放到封存情景中……"},
+    "drill_minute": {"en": "Drill minute", "zh": "演练分钟"},
+    "drill_minute_value": {"en": "minute {minute:.0f}", "zh": "第 {minute:.0f} 分钟"},
+    "drill_points": {"en": "{points:g} of 4 points", "zh": "{points:g} / 4 分"},
+    "drill_points_help": {"en": "Mean of the objectives' grades: excellent 4, good 3, fair 2, "
+                          "poor 1 (rounded down; docs/drills.md).",
+                          "zh": "各目标得分（优4、良3、中2、差1）的平均值，向下取整"
+                                "（见 docs/drills.md）。"},
     "drill_rating": {"en": "Overall rating", "zh": "总体评价"},
     "drill_report": {"en": "Download the after-action report (HTML)",
                      "zh": "下载演练评估报告（HTML）"},
@@ -212,3 +228,11 @@ def format_value(value: float, unit: str, lang: str = "en") -> str:
     if unit in ("min", "h", "m²", "per million"):
         return f"{value:,.1f} {unit_label(unit, lang)}"
     return f"{value:,.3g} {unit_label(unit, lang)}".strip()
+
+
+_OP_SYMBOLS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+
+
+def format_target(target, unit: str, lang: str = "en") -> str:
+    """A plan target in the KPI's own units, e.g. "> 90.0 %" or "≤ 60.0 min"."""
+    return f"{_OP_SYMBOLS.get(target.op, target.op)} {format_value(target.value, unit, lang)}"

@@ -29,9 +29,9 @@ from sim.runner import ReplicationResult, run_replication
 
 __all__ = ["UPLOAD_LIMIT_BYTES", "ScenarioError", "KpiCard", "explorer_scenarios",
            "load_bundled", "load_uploaded", "run_one", "kpi_cards", "kpi_table", "band_frame",
-           "zone_layers", "scenario_hash"]
+           "zone_layers", "scenario_hash", "lever_scope", "EXPLORER_MODELS"]
 
-UPLOAD_LIMIT_BYTES = 512 * 1024  # a 110-zone scenario is ~60 kB; anything this big is a mistake
+UPLOAD_LIMIT_BYTES = 1024 * 1024  # a 110-zone scenario is ~60 kB (the server caps uploads at 1 MB)
 LOW, HIGH = 0.05, 0.95            # uncertainty band over replications
 
 
@@ -39,9 +39,12 @@ class ScenarioError(Exception):
     """A scenario the user chose or uploaded cannot be used; ``str()`` is one readable line."""
 
 
+EXPLORER_MODELS = ("flood", "chemical")
+
+
 def explorer_scenarios() -> list[str]:
     """Bundled scenarios a leader can explore (the models with levers: flood and chemical)."""
-    return [n for n in bundled_names() if n != "mmc-reference"]
+    return [n for n in bundled_names() if load_bundled(n).model in EXPLORER_MODELS]
 
 
 @st.cache_resource(show_spinner=False)
@@ -67,11 +70,25 @@ def load_uploaded(filename: str, data: bytes) -> ScenarioBase:
         path = Path(folder) / name
         path.write_bytes(data)
         try:
-            return load_scenario(path)
+            scenario = load_scenario(path)
         except ConfigError as exc:
             raise ScenarioError(exc.one_line().replace(str(path), name)) from None
         except UnicodeDecodeError:
             raise ScenarioError(f"{name}: not a text file (expected UTF-8 TOML)") from None
+    if scenario.model not in EXPLORER_MODELS:
+        raise ScenarioError(f"{name}: model: the explorer shows {' and '.join(EXPLORER_MODELS)} "
+                            f"scenarios, not {scenario.model!r} (use `drsim run` for it)")
+    hazard = getattr(scenario, "hazard", None)
+    if getattr(hazard, "netcdf", None):
+        raise ScenarioError(f"{name}: hazard.netcdf: an imported hazard file cannot be uploaded "
+                            "with the scenario; run it with `drsim run` where the file lies")
+    return scenario
+
+
+def lever_scope(scenario: ScenarioBase) -> str:
+    """Prefix of the explorer's widget keys for ``scenario``: its name and content hash, so an
+    uploaded file named like a bundled scenario (or edited) gets its own widgets and values."""
+    return f"{scenario.name}.{scenario_hash(scenario)[:10]}"
 
 
 def scenario_hash(scenario: ScenarioBase) -> str:
@@ -104,10 +121,11 @@ class KpiCard:
 
     @property
     def met(self) -> bool | None:
-        """Target met in every replication (None: no target or no value)."""
-        if self.target is None or self.n == 0:
+        """Whether the value shown (mean, or median when some runs never reach it) meets the
+        target; None without a target or a value. ``n_met`` says in how many runs it was met."""
+        if self.target is None or self.n == 0 or math.isnan(self.mean):
             return None
-        return self.n_met == self.n
+        return self.target.met(self.mean)
 
 
 def _stats(values: np.ndarray) -> tuple[float, float, float, int]:
@@ -140,12 +158,15 @@ def kpi_cards(results: Sequence[ReplicationResult]) -> list[KpiCard]:
 
 def kpi_table(cards: Sequence[KpiCard], lang: str = "en") -> pd.DataFrame:
     """The cards as a table (for display and the CSV download)."""
-    from dashboard.i18n import kpi_label
+    from dashboard.i18n import format_target, kpi_label, tr
 
+    low, high = f"p{round(LOW * 100)}", f"p{round(HIGH * 100)}"
     return pd.DataFrame([{
-        "kpi": c.name, "label": kpi_label(c.name, lang), "unit": c.unit, "mean": c.mean,
-        f"p{round(LOW * 100)}": c.low, f"p{round(HIGH * 100)}": c.high, "replications": c.n,
-        "target": str(c.target) if c.target else "", "met_in": c.n_met if c.target else None,
+        "kpi": c.name, tr("col_indicator", lang): kpi_label(c.name, lang),
+        tr("col_unit", lang): c.unit, "mean": c.mean, low: c.low, high: c.high,
+        tr("replications", lang): c.n,
+        tr("target", lang): format_target(c.target, c.unit, lang) if c.target else "",
+        tr("col_met_in", lang): c.n_met if c.target else None,
     } for c in cards])
 
 

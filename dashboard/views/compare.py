@@ -34,12 +34,15 @@ with run_tab, st.form("run_experiment"):
     reps = st.number_input(tr("experiment_reps", lang), min_value=1, max_value=500, value=4,
                            key="experiment_reps")
     out = st.text_input(tr("experiment_out", lang), key="experiment_out",
-                        value=str(Path("results") / f"dashboard-{spec}"))
+                        placeholder=str(Path("results") / "dashboard-<spec>-<replications>"))
     if st.form_submit_button(tr("experiment_go", lang)):
         bar = st.progress(0.0)
         try:
+            # Default folder per spec and replication count: a second run with another count
+            # does not collide with the first one's results.
+            folder = out.strip() or str(Path("results") / f"dashboard-{spec}-{int(reps)}")
             experiment = comparison_service.run_small_experiment(
-                spec, int(reps), out,
+                spec, int(reps), folder,
                 progress=lambda done, total: bar.progress(done / total, f"{done}/{total}"))
             st.session_state["experiment"] = experiment.folder
         except comparison_service.ExperimentError as exc:
@@ -57,9 +60,9 @@ except comparison_service.ExperimentError as exc:  # the folder changed under us
 
 spec = experiment.spec
 st.subheader(spec.title or spec.name)
-st.caption(f"{experiment.folder} · {len(spec.options)} options · "
-           f"{int(experiment.table.groupby('option')['replication'].count().min())} paired "
-           f"replications · base {experiment.manifest.get('base_scenario', {}).get('name')}")
+st.caption(tr("experiment_caption", lang, folder=experiment.folder, options=len(spec.options),
+              reps=int(experiment.table.groupby("option")["replication"].count().min()),
+              base=experiment.manifest.get("base_scenario", {}).get("name")))
 choices = comparison_service.outcome_choices(experiment)
 kpi = st.selectbox(tr("rank_by", lang), choices, format_func=lambda k: kpi_label(k, lang),
                    key="rank_by")

@@ -30,7 +30,8 @@ def _text(item: dict, field: str) -> str:
 def _expected(expected: dict | list | None) -> str:
     """An inject's expected action(s) as "action: target, target"."""
     items = [expected] if isinstance(expected, dict) else (expected or [])
-    return "; ".join(f"{e.get('action')}: {', '.join(e.get('targets', []))}" for e in items)
+    return "; ".join(f"{tr('action_' + str(e.get('action')), lang)}: "
+                     f"{', '.join(e.get('targets', []))}" for e in items)
 
 
 # --- seal a new drill -----------------------------------------------------------------------------
@@ -73,13 +74,15 @@ role_names = {r["id"]: (r["name"] if zh else r.get("name_en") or r["name"]) for 
 if drill.has_key:
     st.markdown(f"#### {tr('drill_controller', lang)}")
     clock = drill.clock()
+    sealed_speed = float(drill.packet.get("style", {}).get("speed", 60.0))  # the spec's pace
     a, b, c, d = st.columns(4)
     speed = a.number_input(tr("drill_speed", lang), min_value=1.0, max_value=3600.0,
-                           value=float(clock.speed if clock.started else 60.0), step=1.0,
-                           key="drill_speed_value", help=tr("drill_speed_help", lang))
+                           value=float(clock.speed if clock.started else sealed_speed),
+                           step=1.0, key="drill_speed_value", help=tr("drill_speed_help", lang))
     if not clock.started:
         if b.button(tr("drill_start", lang), key="drill_start", type="primary"):
-            drill.start(speed=speed)
+            # The sealed pace (live drills: real time) unless the controller changed it.
+            drill.start(speed=None if speed == sealed_speed else speed)
             st.rerun()
     else:
         if clock.paused and b.button(tr("drill_resume", lang), key="drill_resume"):
@@ -101,7 +104,8 @@ if drill.has_key:
         released = drill.release_due()
         status = drill.status()
         now = status["clock"]
-        st.metric(tr("drill_clock", lang), f"{now['clock']} · {now['minute']:.0f} min",
+        st.metric(tr("drill_clock", lang),
+                  f"{now['clock']} · {tr('drill_minute_value', lang, minute=now['minute'])}",
                   help=f"{tr('drill_speed', lang)}: {now['speed']:g}×")
         st.caption(tr("drill_counts", lang, released=status.get("released", 0),
                       pending=status.get("pending", 0), decisions=status["decisions"]))
@@ -110,7 +114,8 @@ if drill.has_key:
         with st.expander(tr("drill_msel", lang)):
             done = drill.released()
             st.dataframe(pd.DataFrame([{
-                "id": i["id"], "min": i["minute"], tr("drill_to", lang): i["recipient"],
+                "id": i["id"], tr("drill_minute", lang): i["minute"],
+                tr("drill_to", lang): role_names.get(i["recipient"], i["recipient"]),
                 tr("drill_synopsis", lang): _text(i, "synopsis"),
                 tr("drill_expected", lang): _expected(i.get("expected")),
                 tr("drill_released", lang): i["id"] in done,
@@ -123,17 +128,26 @@ st.markdown(f"#### {tr('drill_participant', lang)}")
 role = st.selectbox(tr("drill_role", lang), list(role_names), format_func=role_names.get,
                     key="drill_role")
 info = drill.role(role)
-inbox = drill.inbox(role)
-if not inbox:
-    st.caption(tr("drill_inbox_empty", lang))
-for message in reversed(inbox):
-    with st.container(border=True):
-        st.markdown(f"**{message['clock']}** · {_text(message, 'source')} · "
-                    f"{_text(message, 'mode')}")
-        st.markdown(_text(message, "message"))
-        if message.get("still_missing"):
-            st.caption(f"{tr('drill_still_missing', lang)}: "
-                       f"{', '.join(message['still_missing'])}")
+running = drill.clock().started and not drill.clock().paused and not drill.clock().ended
+
+
+@st.fragment(run_every=2.0 if running else None)
+def _inbox() -> None:
+    """The role's messages, newest first (refreshed every 2 s while the clock runs)."""
+    inbox = drill.inbox(role)
+    if not inbox:
+        st.caption(tr("drill_inbox_empty", lang))
+    for message in reversed(inbox):
+        with st.container(border=True):
+            st.markdown(f"**{message['clock']}** · {_text(message, 'source')} · "
+                        f"{_text(message, 'mode')}")
+            st.markdown(_text(message, "message"))
+            if message.get("still_missing"):
+                st.caption(f"{tr('drill_still_missing', lang)}: "
+                           f"{', '.join(message['still_missing'])}")
+
+
+_inbox()
 
 st.markdown(f"**{tr('drill_decide', lang)}**")
 action = st.selectbox(tr("drill_action", lang), info["actions"], key="drill_action",
@@ -152,9 +166,14 @@ with st.form("decision", clear_on_submit=True):
         else:
             st.success(tr("drill_recorded", lang, minute=record["minute"]))
 
-decisions = drill.decisions()
+# This role's own decisions (each role sees its own record, not the others').
+decisions = [d for d in drill.decisions() if d.get("role") == role]
 if decisions:
-    st.dataframe(pd.DataFrame(decisions), hide_index=True, key="drill_decisions")
+    st.dataframe(pd.DataFrame([{
+        tr("drill_minute", lang): round(float(d["minute"])), tr("drill_action", lang):
+        tr(f"action_{d['action']}", lang), tr("drill_targets", lang): ", ".join(d["targets"]),
+        tr("drill_note", lang): d.get("note", "")} for d in decisions]),
+        hide_index=True, key="drill_decisions")
 
 # --- score ----------------------------------------------------------------------------------------
 if drill.has_key:
@@ -170,9 +189,11 @@ if drill.has_key:
             else:
                 st.session_state["drill_report"] = str(report.out)
                 overall = report.overall
+                points = overall.get("points")
                 st.metric(tr("drill_rating", lang),
                           overall["rating"] if zh else overall["rating_en"],
-                          f"{overall['points']:.0f} / 100", delta_color="off")
+                          None if points is None else tr("drill_points", lang, points=points),
+                          delta_color="off", help=tr("drill_points_help", lang))
     shown = st.session_state.get("drill_report")
     if shown and (Path(shown) / "report.html").exists():
         html = (Path(shown) / "report.html").read_bytes()

@@ -6,7 +6,7 @@ import time
 import streamlit as st
 
 from dashboard import charts, service
-from dashboard.i18n import format_value, kpi_label, tr
+from dashboard.i18n import format_target, format_value, kpi_label, tr
 from dashboard.levers import GROUPS, apply_levers, levers_for
 from models.figures import save_png, timeline_figure
 from sim.config import ConfigError
@@ -38,6 +38,7 @@ if scenario.description:
 
 # --- levers -----------------------------------------------------------------------------------
 levers = levers_for(scenario)
+scope = service.lever_scope(scenario)   # widget keys per scenario content (uploads too)
 values: dict = {}
 with st.form("levers"):
     st.markdown(f"**{tr('levers', lang)}**")
@@ -50,7 +51,7 @@ with st.form("levers"):
             grid = st.columns(3)
             for i, lever in enumerate(lv for lv in levers if lv.group == group):
                 cell = grid[i % 3]
-                key = f"lever.{scenario.name}.{lever.key}"
+                key = f"lever.{scope}.{lever.key}"
                 label = lever.label(lang)
                 if lever.kind == "int":
                     values[lever.key] = cell.number_input(
@@ -72,7 +73,7 @@ with st.form("levers"):
     reps = a.number_input(tr("replications", lang), min_value=1, max_value=200, value=1,
                           step=1, key="reps")
     seed = b.number_input(tr("seed", lang), min_value=0, max_value=2**53 - 1,
-                          value=int(scenario.seed), step=1, key="seed")
+                          value=int(scenario.seed), step=1, key=f"seed.{scope}")
     submitted = c.form_submit_button(tr("run", lang), type="primary")
 
 if submitted:
@@ -85,17 +86,21 @@ if submitted:
     bar = st.progress(0.0)
     started = time.perf_counter()
     results = []
-    for i in range(int(reps)):
-        bar.progress(i / reps, text=tr("running", lang, i=i + 1, n=int(reps)))
-        results.append(service.run_one(key, i, int(seed), chosen))
+    try:
+        for i in range(int(reps)):
+            bar.progress(i / reps, text=tr("running", lang, i=i + 1, n=int(reps)))
+            results.append(service.run_one(key, i, int(seed), chosen))
+    except ConfigError as exc:   # e.g. a file the scenario names cannot be read
+        st.error(exc.one_line(), icon=":material/error:")
+        st.stop()
     bar.empty()
     st.session_state["explorer_runs"] = st.session_state.get("explorer_runs", 0) + 1
     st.session_state["explorer"] = {
-        "run": st.session_state["explorer_runs"], "scenario": chosen, "results": results,
-        "seed": int(seed), "seconds": time.perf_counter() - started}
+        "run": st.session_state["explorer_runs"], "scope": scope, "scenario": chosen,
+        "results": results, "seed": int(seed), "seconds": time.perf_counter() - started}
 
 run = st.session_state.get("explorer")
-if run is not None and run["scenario"].name != scenario.name:
+if run is not None and run["scope"] != scope:   # results of another scenario (or file)
     run = None
 if run is None:
     st.info(tr("not_run", lang))
@@ -117,12 +122,15 @@ if targeted:
             with column:
                 st.metric(kpi_label(card.name, lang), format_value(card.mean, card.unit, lang),
                           help=card.target.source if card.target else None)
-                verdict = tr("met", lang) if card.met else tr("not_met", lang)
-                colour = "green" if card.met else "red"
+                if card.met is None:
+                    verdict, colour = tr("no_verdict", lang), "gray"
+                else:
+                    verdict = tr("met", lang) if card.met else tr("not_met", lang)
+                    colour = "green" if card.met else "red"
                 detail = (f" · {tr('met_share', lang, k=card.n_met, n=card.n)}"
                           if len(results) > 1 else "")
-                st.markdown(f":{colour}[**{verdict}**] · {tr('target', lang)} {card.target}"
-                            f"{detail}")
+                st.markdown(f":{colour}[**{verdict}**] · {tr('target', lang)} "
+                            f"{format_target(card.target, card.unit, lang)}{detail}")
 with st.expander(tr("kpis_other", lang), expanded=not targeted):
     table = service.kpi_table(cards, lang)
     st.dataframe(table, hide_index=True, key="kpi_table")

@@ -13,6 +13,7 @@ from dashboard import APP_PATH
 from dashboard.comparison import load_experiment
 from dashboard.i18n import format_value, kpi_label
 from dashboard.levers import apply_levers
+from dashboard.service import lever_scope
 from experiments import analysis
 from models.catalog import build
 from models.kpis import KPIS
@@ -32,14 +33,15 @@ def _app() -> AppTest:
 def _run_explorer(at: AppTest, scenario: str, reps: int, seed: int, levers: dict) -> AppTest:
     at.selectbox(key="scenario").set_value(scenario)
     at.run()
+    scope = lever_scope(load_scenario(scenario))
     for key, value in levers.items():
-        widget_key = f"lever.{scenario}.{key}"
+        widget_key = f"lever.{scope}.{key}"
         found = [w for kind in ("number_input", "slider", "multiselect", "selectbox", "checkbox")
                  for w in getattr(at, kind) if w.key == widget_key]
         assert found, f"no widget {widget_key}"
         found[0].set_value(value)
     at.number_input(key="reps").set_value(reps)
-    at.number_input(key="seed").set_value(seed)
+    at.number_input(key=f"seed.{scope}").set_value(seed)
     at.button[0].click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -86,10 +88,11 @@ def test_flood_kpi_cards_equal_a_direct_model_run(levers):
 def test_changed_levers_count_when_run_is_pressed():
     at = _run_explorer(_app(), "tiny-flood", reps=1, seed=3, levers={})
     before = {m.label: m.value for m in at.metric}
+    scope = lever_scope(load_scenario("tiny-flood"))
     for channel in (0, 1):
-        at.slider(key=f"lever.tiny-flood.warnings.{channel}.reach_day").set_value(0.0)
-        at.slider(key=f"lever.tiny-flood.warnings.{channel}.reach_night").set_value(0.0)
-    at.number_input(key="lever.tiny-flood.warnings.door_to_door.workers").set_value(0)
+        at.slider(key=f"lever.{scope}.warnings.{channel}.reach_day").set_value(0.0)
+        at.slider(key=f"lever.{scope}.warnings.{channel}.reach_night").set_value(0.0)
+    at.number_input(key=f"lever.{scope}.warnings.door_to_door.workers").set_value(0)
     at.button[0].click()
     at.run()
     after = {m.label: m.value for m in at.metric}
@@ -173,3 +176,21 @@ def test_compare_page_runs_a_small_experiment(tmp_path):
     assert experiment.manifest["status"] == "complete"
     assert len(experiment.table) == len(experiment.spec.options)
     assert at.dataframe
+
+
+def test_choices_survive_a_visit_to_another_page():
+    at = _run_explorer(_app(), "tiny-flood", reps=1, seed=4, levers={})
+    shown = {m.label: m.value for m in at.metric}
+    at.switch_page("views/compare.py")
+    at.run()
+    at.switch_page("views/explorer.py")
+    at.run()
+    assert at.selectbox(key="scenario").value == "tiny-flood"
+    assert {m.label: m.value for m in at.metric} == shown   # the results are still there
+
+
+def test_chemical_runs_show_warning_and_casualty_timelines():
+    at = _run_explorer(_app(), "tiny-plume", reps=2, seed=2, levers={})
+    headings = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert "**Warning spread**" in headings
+    assert len(at.get("plotly_chart")) >= 2   # the map and at least one timeline

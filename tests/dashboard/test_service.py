@@ -130,3 +130,51 @@ def test_briefing_is_one_self_contained_page(tiny_experiment):
     assert "<script" not in page and "http" not in page.replace("http-equiv", "")
     assert all(o.name in page for o in experiment.spec.options)
     assert page.count("data:image/png;base64,") >= 2
+
+
+def test_a_changed_results_folder_is_read_again(tmp_path):
+    from stored_experiment import store_tiny_experiment
+
+    folder = store_tiny_experiment(tmp_path / "tiny", replications=2)
+    before = load_experiment(folder)
+    assert len(before.table) == 4
+    parts = sorted((folder / "parts").glob("*.parquet"))
+    parts[0].unlink()                       # results changed on disk (e.g. a re-run)
+    after = load_experiment(folder)
+    assert len(after.table) < len(before.table)
+
+
+def test_an_edited_upload_gets_its_own_widgets():
+    from dashboard.service import lever_scope
+    from models.loading import with_overrides
+
+    sc = load_scenario("tiny-flood")
+    edited = with_overrides(sc, {"warnings.door_to_door.workers": 35})
+    assert lever_scope(sc) != lever_scope(edited)
+    assert lever_scope(sc) == lever_scope(load_scenario("tiny-flood"))
+
+
+@pytest.mark.parametrize(("source", "change", "expected"), [
+    ("mmc-reference", None, "the explorer shows flood and chemical"),
+    ("tiny-flood", ("[hazard]", '[hazard]\nnetcdf = "depth.nc"'), "hazard.netcdf"),
+])
+def test_uploads_the_explorer_cannot_run_are_refused(source, change, expected):
+    text = bundled_path(source).read_text(encoding="utf-8")
+    if change:
+        # An imported hazard: the generator's gauges and breaches replaced by a NetCDF file.
+        head = text.split("[hazard]")[0]
+        tail = text.split("[warnings]", 1)[1]
+        text = head + '[hazard]\nnetcdf = "depth.nc"\n\n[warnings]' + tail
+    with pytest.raises(ScenarioError) as info:
+        load_uploaded(f"{source}.toml", text.encode())
+    assert expected in str(info.value)
+
+
+def test_a_card_without_a_value_has_no_verdict():
+    from dashboard.service import KpiCard
+    from models.kpis import Target
+
+    card = KpiCard("warning_lead_time_p50_min", "min", math.nan, math.nan, math.nan, 0,
+                   Target(">=", 60.0), 0)
+    assert card.met is None
+    assert KpiCard("deaths", "people", 3.0, 1.0, 5.0, 4, Target("<", 5.0), 3).met is True
