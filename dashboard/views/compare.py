@@ -31,7 +31,8 @@ with load_tab, st.form("load_experiment"):
 with run_tab, st.form("run_experiment"):
     specs = bundled_spec_names()
     spec = st.selectbox(tr("experiment_spec", lang), specs, key="experiment_spec")
-    reps = st.number_input(tr("experiment_reps", lang), min_value=1, max_value=500, value=4,
+    st.session_state.setdefault("experiment_reps", 4)
+    reps = st.number_input(tr("experiment_reps", lang), min_value=1, max_value=500,
                            key="experiment_reps")
     out = st.text_input(tr("experiment_out", lang), key="experiment_out",
                         placeholder=str(Path("results") / "dashboard-<spec>-<replications>"))

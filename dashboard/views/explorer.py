@@ -19,8 +19,10 @@ st.title(tr("page_explorer", lang))
 names = service.explorer_scenarios()
 left, right = st.columns([1, 1])
 with left:
-    name = st.selectbox(tr("bundled", lang), names, key="scenario",
-                        index=names.index("zhumadian-flood") if "zhumadian-flood" in names else 0)
+    # The default lives in session state (not index=): app.py keeps the choice across pages.
+    st.session_state.setdefault("scenario", "zhumadian-flood" if "zhumadian-flood" in names
+                                else names[0])
+    name = st.selectbox(tr("bundled", lang), names, key="scenario")
 with right:
     upload = st.file_uploader(tr("upload", lang), type=["toml"], key="upload")
 try:

@@ -3,6 +3,8 @@ numbers shown equal a direct call of the model with the same inputs."""
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 
 import numpy as np
@@ -111,12 +113,30 @@ def test_chemical_scenario_runs_with_its_levers():
     assert at.get("plotly_chart")
 
 
-def test_map_time_slider_moves_through_the_layers():
+def _array(value) -> np.ndarray:
+    """A plotly JSON array: a list, or numpy data as {"dtype", "bdata"} (plotly >= 6)."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+    return np.asarray(value, dtype=float)
+
+
+def _zone_colours(at: AppTest) -> np.ndarray:
+    """The colour values of the map's zone markers (the trace with a colour scale)."""
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)   # the map comes first
+    zones = next(t for t in figure["data"] if "colorscale" in t.get("marker", {}))
+    return _array(zones["marker"]["color"])
+
+
+@pytest.mark.parametrize("frame", [0, 5, 36])
+def test_map_time_slider_colours_zones_by_the_layer_at_that_time(frame):
     at = _run_explorer(_app(), "tiny-plume", reps=1, seed=2, levers={})
-    slider = at.select_slider(key="map_time")
-    slider.set_value(0)
+    at.select_slider(key="map_time").set_value(frame)
     at.run()
     assert not at.exception
+    results = _direct("tiny-plume", 1, 2, {})
+    expected = [results[0].extras["zone_ppm"][z.id][str(frame)]
+                for z in load_scenario("tiny-plume").zones]
+    assert np.allclose(_zone_colours(at), expected)
 
 
 def test_language_switch_shows_chinese_labels_as_the_plans_word_them():
