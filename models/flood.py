@@ -324,13 +324,14 @@ class FloodRun:
         arrival = self._arrival[z]
         alerted, acting = cohorts.alerted[z], cohorts.acting[z]
         active = np.flatnonzero((alerted.sum(axis=0) + acting.sum(axis=0) > 0) & (grid < arrival))
-        alerted_bins = alerted[:, active].T.tolist()     # plain ints for the hot loop
-        acting_bins = acting[:, active].T.tolist()
-        for t, newly_alerted, starting in zip(grid[active].tolist(), alerted_bins, acting_bins,
-                                              strict=True):
+        # Rows become lists of plain ints one bin at a time: lists made up front would live
+        # until the zone's last bin and make the garbage collector's full passes more frequent.
+        for t, newly_alerted, starting in zip(grid[active].tolist(), alerted[:, active].T,
+                                              acting[:, active].T, strict=True):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            self.ledger.move(z, State.AT_HOME, State.WARNED, newly_alerted)
+            self.ledger.move(z, State.AT_HOME, State.WARNED, newly_alerted.tolist())
+            starting = starting.tolist()
             if any(starting):
                 self._act(z, starting)
         if not self.at_risk_zone[z]:
@@ -357,9 +358,10 @@ class FloodRun:
         # overhead would dominate on three-element vectors.
         vertical, shelter, self_arranged = split.T.tolist()
         self.ledger.move(z, State.WARNED, State.VERTICAL_REFUGE, vertical)
+        self.ledger.move(z, State.WARNED, State.IN_TRANSIT,
+                         [a + b for a, b in zip(shelter, self_arranged, strict=True)])
         for kind, leaving in (("shelter", shelter), ("self", self_arranged)):
             if any(leaving):
-                self.ledger.move(z, State.WARNED, State.IN_TRANSIT, leaving)
                 self._evacuate(z, leaving, kind)
 
     # --- evacuation --------------------------------------------------------------------------

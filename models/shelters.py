@@ -53,6 +53,7 @@ class Shelters:
         self.capacity = np.array([s.capacity for s in specs], dtype=np.int64)
         self.reserved = np.zeros(len(specs), dtype=np.int64)
         self.occupants = np.zeros(len(specs), dtype=np.int64)
+        self._in_shelters = 0   # occupants.sum(), kept as arrivals come
         self.open_at = np.full(len(specs), np.inf)
         self.shut = np.zeros(len(specs), dtype=bool)   # never opens: offers no places
         self._free_total = int(self.capacity.sum())
@@ -114,8 +115,9 @@ class Shelters:
     def arrive(self, shelter: int, people: int) -> None:
         """``people`` reach ``shelter`` (they had a reservation)."""
         self.occupants[shelter] += people
+        self._in_shelters += people
         self.occupancy[shelter].record(float(self.occupants[shelter]))
-        self.total.record(float(self.occupants.sum()))
+        self.total.record(float(self._in_shelters))
         if self.trace.enabled:
             self.trace.log(self.env.now, "shelter_arrival", "", self.specs[shelter].id, people)
 
