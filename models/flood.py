@@ -309,8 +309,7 @@ class FloodRun:
         return np.array([peak[z.gauge] - z.ground_elevation_m > -margin for z in self.zones])
 
     def _depth(self, zone: int, t: float) -> float:
-        depth, _ = self.hazard.at(t)
-        return float(depth[zone])
+        return self.hazard.depth_at(zone, t)
 
     def _danger(self, zone: int, debris: float) -> int:
         hr = hazard_rating(self.peak_depth[zone], self.peak_velocity[zone], debris)
