@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ import pandas as pd
 
 from drills.spec import AQT_ITEMS, DrillSpec
 from models.geo import haversine_km
+from models.orders import link_key
 from models.scenario import ScenarioBase
 from sim.units import format_duration
 
@@ -91,27 +93,105 @@ def _t(minute: float) -> str:
     return "T+" + format_duration(round(float(minute)))
 
 
+_LATIN = re.compile(r"[A-Za-z]")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_PAREN = re.compile(r"\s*[（(]([^()（）]*)[)）]")
+_LEADING_HAN = re.compile(r"^([\u3400-\u9fff]+)(?=\s|$)")
+
+# Chinese words for the kinds of place an inject names, and for common relief items (by id).
+KIND_ZH = {"zone": "区域", "shelter": "避难场所", "depot": "储备库", "agreement": "协议储备",
+           "team": "救援队伍", "link": "路段", "gauge": "水文站", "item": "物资"}
+ITEM_ZH = {"water": "饮用水", "drinking-water": "饮用水", "food": "食品", "bedding": "被褥",
+           "quilt": "被褥", "kit": "生活用品包", "tent": "帐篷", "tents": "帐篷",
+           "medicine": "药品", "medical": "药品"}
+
+
+def chinese_name(name: str | None) -> str | None:
+    """The Chinese name inside a scenario's name, or None when it has none: the name itself
+    when it has no Latin letters; without its English gloss in brackets ("驿城区 城区 (Yicheng
+    District urban core)" -> "驿城区 城区"); a Chinese name in brackets ("Banqiao reservoir
+    (板桥水库)" -> "板桥水库")."""
+    name = (name or "").strip()
+    if not name or not _HAN.search(name):
+        return None
+    if not _LATIN.search(name):
+        return name
+    bare = _PAREN.sub(lambda m: "" if _LATIN.search(m.group(1)) else m.group(0), name).strip()
+    if bare and not _LATIN.search(bare):
+        return bare
+    for inner in _PAREN.findall(name):
+        if inner.strip() and _HAN.search(inner) and not _LATIN.search(inner):
+            return inner.strip()
+    return None
+
+
 class _Names:
-    """Display names of ids: ``name (id)`` or the id alone."""
+    """How Chinese messages name places: the Chinese name with the id (``驿城区 城区（yicheng-
+    core）``) when the scenario gives one, otherwise the id — alone in lists, with a Chinese word
+    for its kind (and the district its name starts with) when it is the subject
+    (``区域 yicheng-01（驿城区）``). English names never go into Chinese text."""
 
     def __init__(self, scenario: ScenarioBase) -> None:
-        self.names: dict[str, str] = {}
-        for attr in ("zones", "shelters"):
+        self.entries: dict[str, tuple[str | None, str, str | None]] = {}
+
+        def add(kind: str, ident: str, name: str | None) -> None:
+            prefix = _LEADING_HAN.match((name or "").strip())
+            self.entries[ident] = (chinese_name(name), KIND_ZH[kind],
+                                   prefix.group(1) if prefix else None)
+
+        for kind, attr in (("zone", "zones"), ("shelter", "shelters")):
             for item in getattr(scenario, attr, []) or []:
-                self.names[item.id] = item.name or item.id
+                add(kind, item.id, item.name)
+        hazard = getattr(scenario, "hazard", None)
+        for gauge in getattr(hazard, "gauges", []) or []:
+            add("gauge", gauge.id, gauge.name)
         supplies = getattr(scenario, "supplies", None)
+        self.items: dict[str, str] = {}
         if supplies is not None:
             for depot in supplies.depots:
-                self.names[depot.id] = depot.name or depot.id
+                add("depot", depot.id, depot.name)
             for agreement in supplies.agreements:
-                self.names[agreement.id] = agreement.supplier or agreement.id
+                add("agreement", agreement.id, agreement.supplier)
+            for item in supplies.items:
+                self.items[item.id] = (chinese_name(item.name) or ITEM_ZH.get(item.id.lower())
+                                       or f"物资 {item.id}")
+        for team in _team_list(scenario):
+            add("team", team.id, getattr(team, "name", None))
+        roads = getattr(scenario, "roads", None)
+        for link in getattr(roads, "links", []) or []:
+            for key in (link_key(link.source, link.target), link_key(link.target, link.source)):
+                add("link", key, None)
+        source = getattr(scenario, "source", None)
+        self.source = (chinese_name(getattr(source, "name", None)) or "事发企业"
+                       if source is not None else "事发企业")
+
+    def one(self, ident: str) -> str:
+        """A place as the subject of a Chinese sentence."""
+        zh, kind, prefix = self.entries.get(ident, (None, "", None))
+        if zh:
+            return f"{zh}（{ident}）"
+        where = f"（{prefix}）" if prefix else ""
+        return f"{kind} {ident}{where}" if kind else ident
+
+    def item(self, ident: str, name: str = "") -> str:
+        return self.items.get(ident) or chinese_name(name) or f"物资 {ident}"
 
     def __call__(self, ids: Iterable[str], limit: int = 12) -> str:
+        """Places in a Chinese list: Chinese name (id), or the id; ``…等N处`` past ``limit``."""
         ids = list(ids)
-        shown = [f"{self.names[i]} ({i})" if self.names.get(i, i) != i else i
-                 for i in ids[:limit]]
-        more = len(ids) - len(shown)
-        return "、".join(shown) + (f" 等{len(ids)}处 / and {more} more" if more > 0 else "")
+        shown = []
+        for ident in ids[:limit]:
+            zh = self.entries.get(ident, (None, "", None))[0]
+            shown.append(f"{zh}（{ident}）" if zh else ident)
+        return "、".join(shown) + (f"等{len(ids)}处" if len(ids) > limit else "")
+
+
+def _team_list(scenario: ScenarioBase) -> list[Any]:
+    rescue = getattr(scenario, "rescue", None)
+    if rescue is not None:
+        return list(rescue.teams)
+    response = getattr(scenario, "response", None)
+    return list(getattr(response, "hazmat_teams", []) or [])
 
 
 def _inject(spec: DrillSpec, start: datetime, minute: float, kind: str, source: str,
@@ -220,26 +300,27 @@ def _flood(timeline, scenario, spec, start, names) -> list[dict[str, Any]]:
     stockouts: dict[tuple[float, str], list[dict]] = defaultdict(list)
     for e in timeline:
         kind, d, t = e["kind"], e["data"], e["minute"]
+        place = names.one(e["place"]) if e["place"] else ""
         if kind == "forecast":
             area, risk = d["warning_area"], d["zones_at_risk"]
             warn_clock = clock_text(start, d["warning_minute"])
             peak_clock = clock_text(start, d["peak_minute"])
             out.append(_inject(
                 spec, start, t, "forecast", "hydrology", "report",
-                f"水文预报：{e['name']}预计于{warn_clock}前后达到警戒水位{d['warning_stage_m']:g}米，"
+                f"水文预报：{place}预计于{warn_clock}前后达到警戒水位{d['warning_stage_m']:g}米，"
                 f"预报洪峰水位约{d['peak_stage_m']:.1f}米（{peak_clock}前后）。可能受淹区域："
                 f"{names(area) or '暂无'}。",
                 f"Hydrological forecast: {e['name']} is expected to reach its warning stage of "
                 f"{d['warning_stage_m']:g} m around {warn_clock}, with a forecast peak of about "
                 f"{d['peak_stage_m']:.1f} m around {peak_clock}. Areas that may flood: "
                 f"{', '.join(area) or 'none yet'}.",
-                (f"{e['name']}洪水预报", f"Flood forecast for {e['name']}"),
+                (f"{place}洪水预报", f"Flood forecast for {e['name']}"),
                 "warn", area))
             if risk and scenario.shelters:
                 shelters = _nearest_shelters(scenario, risk)
                 out.append(_inject(
                     spec, start, t, "shelter_opening", "eoc", "phone",
-                    f"指挥部通报：{e['name']}沿线可能组织群众转移，涉及约{d['people_at_risk']:,}人。"
+                    f"指挥部通报：{place}沿线可能组织群众转移，涉及约{d['people_at_risk']:,}人。"
                     f"请做好避难场所开放准备，就近场所：{names(shelters)}。",
                     f"EOC notice: people along {e['name']} may have to be evacuated, about "
                     f"{d['people_at_risk']:,} of them. Get shelters ready to open; nearest: "
@@ -249,35 +330,35 @@ def _flood(timeline, scenario, spec, start, names) -> list[dict[str, Any]]:
             risk = d["zones_at_risk"]
             out.append(_inject(
                 spec, start, t, "gauge", "gauge", "system",
-                f"{e['name']}实测水位{d['warning_stage_m']:g}米，已达警戒水位并继续上涨。"
+                f"{place}实测水位{d['warning_stage_m']:g}米，已达警戒水位并继续上涨。"
                 f"地势低洼、堤防可能漫顶的区域：{names(risk) or '暂无'}。",
                 f"{e['name']} now reads {d['warning_stage_m']:g} m, at its warning stage and "
                 f"rising. Low-lying areas whose levees may be overtopped: "
                 f"{', '.join(risk) or 'none'}.",
-                (f"{e['name']}超警戒水位", f"{e['name']} above warning stage"),
+                (f"{place}超警戒水位", f"{e['name']} above warning stage"),
                 "evacuate", risk))
         elif kind == "gauge_peak":
             out.append(_inject(
                 spec, start, t, "gauge", "gauge", "system",
-                f"{e['name']}出现洪峰，水位{d['peak_stage_m']:.2f}米。",
+                f"{place}出现洪峰，水位{d['peak_stage_m']:.2f}米。",
                 f"{e['name']} peaks at {d['peak_stage_m']:.2f} m.",
-                (f"{e['name']}洪峰", f"{e['name']} peak"), item="事故监测与研判"))
+                (f"{place}洪峰", f"{e['name']} peak"), item="事故监测与研判"))
         elif kind == "water_arrives":
             n = int(e["quantity"] or 0)
             out.append(_inject(
                 spec, start, t, "flooding", "township", "phone",
-                f"{names([e['place']])}：洪水已进入村镇，区内仍有约{n:,}人未转移。",
+                f"{place}：洪水已进入该区域，区内仍有约{n:,}人未转移。",
                 f"{e['name']} ({e['place']}): water is entering the zone; about {n:,} people are "
                 "still there.",
-                (f"{e['name']}进水", f"Water in {e['name']}"), item="事故监测与研判"))
+                (f"{place}进水", f"Water in {e['name']}"), item="事故监测与研判"))
         elif kind == "rescue_first_calls":
             n = int(e["quantity"] or 0)
             out.append(_inject(
                 spec, start, t, "rescue_call", "call_119", "phone",
-                f"{names([e['place']])}：1小时内接到{d['calls']}起求救电话，约{n:,}人被困。",
+                f"{place}：1小时内接到{d['calls']}起求救电话，约{n:,}人被困。",
                 f"{e['name']} ({e['place']}): {d['calls']} calls for rescue within the hour, "
                 f"about {n:,} people trapped.",
-                (f"{e['name']}群众被困求救", f"People trapped in {e['name']}"),
+                (f"{place}群众被困求救", f"People trapped in {e['name']}"),
                 "mobilize_team", d["nearest_teams"]))
         elif kind == "rescue_backlog":
             n = int(e["quantity"] or 0)
@@ -292,21 +373,21 @@ def _flood(timeline, scenario, spec, start, names) -> list[dict[str, Any]]:
             depot = [d["depot"]] if d.get("depot") else []
             out.append(_inject(
                 spec, start, t, "supply_request", "shelter", "phone",
-                f"{names([e['place']])}：首批{n:,}名转移群众已到达，急需饮用水、食品和被褥。",
+                f"{place}：首批{n:,}名转移群众已到达，急需饮用水、食品和被褥。",
                 f"{e['name']} ({e['place']}): the first {n:,} evacuees have arrived and need "
                 "water, food and bedding.",
-                (f"{e['name']}请求物资", f"{e['name']} asks for supplies"),
+                (f"{place}请求物资", f"{e['name']} asks for supplies"),
                 "release_supplies", depot))
         elif kind in ("shelter_filling", "shelter_full"):
             n, cap = int(e["quantity"] or 0), d["capacity"]
             full = kind == "shelter_full"
             out.append(_inject(
                 spec, start, t, "shelter_filling", "shelter", "phone",
-                f"{names([e['place']])}：已安置{n:,}人（容量{cap:,}人）"
+                f"{place}：已安置{n:,}人（容量{cap:,}人）"
                 + ("，已满员，后续群众无法接收。" if full else "，即将满员。"),
                 f"{e['name']} ({e['place']}): {n:,} people in (capacity {cap:,})"
                 + (", full: no one else can be taken in." if full else ", nearly full."),
-                (f"{e['name']}{'满员' if full else '即将满员'}",
+                (f"{place}{'满员' if full else '即将满员'}",
                  f"{e['name']} {'full' if full else 'nearly full'}"),
                 None if full else "open_shelter", [] if full else d["next_shelters"],
                 item="人员保护"))
@@ -316,16 +397,17 @@ def _flood(timeline, scenario, spec, start, names) -> list[dict[str, Any]]:
             closed = kind == "road_closed"
             out.append(_inject(
                 spec, start, t, kind, "traffic", "radio",
-                f"{e['place']}路段"
+                f"{place}"
                 + ("积水过深，车辆无法通行。" if closed else "积水已退，具备通行条件。"),
                 f"Road {e['place']}: " + ("under water, impassable." if closed else
                                            "water gone, passable again."),
-                (f"{e['place']}{'积水断路' if closed else '恢复通行'}",
+                (f"{place}{'积水断路' if closed else '恢复通行'}",
                  f"Road {e['place']} {'flooded' if closed else 'clear'}"),
                 "close_road" if closed else "reopen_road", [e["place"]]))
     for (t, place), group in sorted(stockouts.items()):
         d = group[0]["data"]
-        items_zh = "、".join(g["data"]["item_name"] for g in group)
+        items_zh = "、".join(dict.fromkeys(names.item(g["data"]["item"], g["data"]["item_name"])
+                                           for g in group))
         if d["agreements"]:
             action, targets = "activate_agreement", d["agreements"]
         elif d.get("parent"):
@@ -334,9 +416,9 @@ def _flood(timeline, scenario, spec, start, names) -> list[dict[str, Any]]:
             action, targets = None, []
         out.append(_inject(
             spec, start, t, "stockout", "depot", "phone",
-            f"{names([place])}：{items_zh}库存告罄，仍有调拨需求未满足。",
+            f"{names.one(place)}：{items_zh}库存告罄，仍有调拨需求未满足。",
             f"{group[0]['name']} ({place}): out of {items_zh}; orders are still waiting.",
-            (f"{group[0]['name']}断货", f"Stock-out at {group[0]['name']}"), action, targets,
+            (f"{names.one(place)}断货", f"Stock-out at {group[0]['name']}"), action, targets,
             item="应急资源管理"))
     return out
 
@@ -355,9 +437,9 @@ def _chemical(timeline, scenario, spec, start, names) -> list[dict[str, Any]]:
             by = "detector" if kind == "detector_alarm" else "call_110"
             out.append(_inject(
                 spec, start, t, kind, by, "system" if by == "detector" else "phone",
-                f"{d['source']}发生{_chemical_zh(d['chemical'])}泄漏报警，现场有人员报告气味强烈。",
+                f"{names.source}发生{_chemical_zh(d['chemical'])}泄漏报警，现场有人员报告气味强烈。",
                 f"{d['source']}: {d['chemical']} leak alarm; staff report a strong smell.",
-                (f"{d['source']}{_chemical_zh(d['chemical'])}泄漏", f"{d['chemical']} leak at "
+                (f"{names.source}{_chemical_zh(d['chemical'])}泄漏", f"{d['chemical']} leak at "
                  f"{d['source']}"), "mobilize_team", d["hazmat_teams"]))
         if kind == "public_call":
             shelter = d["shelter_zones"] or ([] if d["evacuate_zones"] else plume_zones)
@@ -368,7 +450,7 @@ def _chemical(timeline, scenario, spec, start, names) -> list[dict[str, Any]]:
                 zh_action, en_action = ACTION_TEXT[action]
                 out.append(_inject(
                     spec, start, t, "public_call", "call_110", "phone",
-                    f"110接到多起群众报警：{d['source']}附近有强烈刺激性气味，有人咳嗽、流泪。"
+                    f"110接到多起群众报警：{names.source}附近有强烈刺激性气味，有人咳嗽、流泪。"
                     f"按下风向研判，可能受影响区域：{names(zones)}（需{zh_action}）。",
                     f"110 has many calls: a strong pungent smell near {d['source']}, people "
                     f"coughing and with watering eyes. Downwind areas that may be affected: "
@@ -400,9 +482,9 @@ def _chemical(timeline, scenario, spec, start, names) -> list[dict[str, Any]]:
             out.append(_inject(
                 spec, start, t, "road_reopened" if lifting else "road_closed", "traffic",
                 "radio",
-                (f"交警报告：{e['name']}周边空气已恢复安全，可解除警戒：{'、'.join(links)}。"
+                (f"交警报告：{names.source}周边空气已恢复安全，可解除警戒：{'、'.join(links)}。"
                  if lifting else
-                 f"交警报告：{e['name']}周边{d['radius_m']:g}米范围内道路需立即封闭警戒："
+                 f"交警报告：{names.source}周边{d['radius_m']:g}米范围内道路需立即封闭警戒："
                  f"{'、'.join(links)}。"),
                 (f"Traffic police: the air around {e['name']} is safe again; the cordon can be "
                  f"lifted: {', '.join(links)}." if lifting else
@@ -413,14 +495,14 @@ def _chemical(timeline, scenario, spec, start, names) -> list[dict[str, Any]]:
         elif kind == "leak_stopped":
             out.append(_inject(
                 spec, start, t, "leak_stopped", "hazmat", "radio",
-                f"现场处置组报告：{e['name']}泄漏点已成功堵漏。",
+                f"现场处置组报告：{names.source}泄漏点已成功堵漏。",
                 f"On-scene hazmat team: the leak at {e['name']} is stopped.",
                 ("泄漏点堵漏成功", "Leak stopped"), item="事故处置"))
     return out
 
 
 def _chemical_zh(chemical: str) -> str:
-    return {"ammonia": "液氨", "chlorine": "氯气"}.get(chemical.lower(), chemical)
+    return {"ammonia": "液氨", "chlorine": "氯气"}.get(chemical.lower(), "危险化学品")
 
 
 # --- exports ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ the controllers' export (HSEEP columns, task cards)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,8 @@ import pytest
 from drills.injects import MSEL_COLUMNS, covered, missing_targets
 from drills.seal import open_packet, packet_scenario, packet_spec
 from drills.session import order_problem
+from drills.targets import scenario_targets
+from models.loading import load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +72,52 @@ def test_every_expected_action_is_an_order_the_model_accepts(which: str, request
             if not inject["followup_of"]:
                 assert inject["deadline"] > inject["minute"]
                 assert f"{inject['id']}-F" in ids or inject["deadline"] > packet["end_minute"]
+
+
+def _english_in_chinese(packet: dict) -> list[str]:
+    """Latin words left in the Chinese text of the injects once ids, AEGL-2 and ppm are
+    taken out."""
+    scenario = packet_scenario(packet)
+    ids = {i for values in scenario_targets(scenario).values() for i in values}
+    hazard = getattr(scenario, "hazard", None)
+    ids |= {g.id for g in getattr(hazard, "gauges", []) or []}
+    words = []
+    for inject in packet["msel"]:
+        for field in ("message", "synopsis", "source", "mode"):
+            text = inject[field]
+            for ident in sorted(ids, key=len, reverse=True):
+                text = re.sub(rf"(?<![A-Za-z0-9_-]){re.escape(ident)}(?![A-Za-z0-9_-])", " ", text)
+            text = re.sub(r"AEGL-2|ppm", " ", text)
+            words += re.findall(r"[A-Za-z]{2,}", text)
+    return words
+
+
+@pytest.mark.parametrize("which", ["flood", "plume"])
+def test_chinese_messages_carry_no_english_words(which: str, request) -> None:
+    packet = request.getfixturevalue(which)
+    assert _english_in_chinese(packet) == []
+    for inject in packet["msel"]:
+        assert "and " not in inject["message"] and "more" not in inject["message"]
+        if inject["kind"] == "flooding":
+            assert "洪水已进入该区域" in inject["message"] and "村镇" not in inject["message"]
+
+
+def test_chinese_names_of_places() -> None:
+    from drills.injects import _Names, chinese_name
+
+    assert chinese_name("驿城区 城区 (Yicheng District urban core)") == "驿城区 城区"
+    assert chinese_name("Banqiao reservoir (板桥水库), approximate position") == "板桥水库"
+    assert chinese_name("新蔡县避难场所") == "新蔡县避难场所"
+    assert chinese_name("驿城区 lowland township 1") is None
+    assert chinese_name("Riverside village") is None and chinese_name(None) is None
+    names = _Names(load_scenario("zhumadian-flood"))
+    assert names.one("yicheng-core") == "驿城区 城区（yicheng-core）"
+    assert names.one("yicheng-01") == "区域 yicheng-01（驿城区）"
+    assert names.one("ru-yicheng") == "水文站 ru-yicheng"
+    assert names.item("food", "Food ration (2,100 kcal)") == "食品"
+    many = [f"yicheng-{n:02d}" for n in range(1, 11)] + ["xiping-01", "xiping-02", "xiping-03"]
+    assert names(many).endswith("、xiping-02等13处")
+    assert names(many[:3]) == "yicheng-01、yicheng-02、yicheng-03"
 
 
 def test_a_followup_repeats_its_parent_at_the_deadline(flood: dict) -> None:
@@ -146,6 +195,7 @@ def test_the_zhumadian_drill_compiles_orders_its_model_accepts(scenario: str,
                 if scenario == "zhumadian-flood" else
                 {"detector_alarm", "public_call", "plume", "road_closed", "road_reopened"})
     assert expected <= kinds
+    assert _english_in_chinese(packet) == []
     for inject in packet["msel"]:
         if inject["expected"] and not inject["followup_of"]:
             e = inject["expected"]
