@@ -16,8 +16,18 @@ salt, and ``commitment.json`` holds its SHA-256. Handed to supervisors before th
 reveals nothing (without the salt no candidate packet can be checked against it); afterwards
 ``verify`` with the key decrypts the packet (Fernet's HMAC rejects any changed byte), hashes the
 plaintext and compares it with the commitment, and supervisors compare that with the copy they
-were given. The plaintext is compressed and padded to a power-of-two size before encryption, so
-the size of ``packet.enc`` says little about which scenario was drawn.
+were given.
+
+**The packet's size.** The plaintext is compressed and padded before encryption to a size fixed
+by the library, not by the draw (:func:`packet_size`): at sealing, every library entry's packet
+is built for a reference draw (its uncertainties at their means, seed 0, a fixed noon start)
+and the padded size is the smallest power of two of at least 64 KiB and twice the largest of
+those compressed packets. The drawn packet is padded to exactly that size, so ``packet.enc``
+has the same length whichever entry, parameters, start and seed were drawn. A draw whose
+compressed packet would not fit (more than twice the largest reference; not seen with the
+bundled libraries, whose draws stay within a few per cent of their reference) is refused
+with an error and nothing written: seal again. The size depends on the spec, its scenarios
+and the drsim version only.
 """
 
 from __future__ import annotations
@@ -46,8 +56,8 @@ from models.scenario import ScenarioBase
 from sim.config import ConfigError, canonical_hash, validate
 from sim.provenance import provenance
 
-__all__ = ["CHINA", "Draw", "draw", "open_packet", "packet_scenario", "packet_spec",
-           "seal_drill", "verify_drill"]
+__all__ = ["CHINA", "Draw", "draw", "open_packet", "packet_scenario", "packet_size",
+           "packet_spec", "reference_draw", "seal_drill", "verify_drill"]
 
 CHINA = timezone(timedelta(hours=8), "CST")
 PACKET = "packet.enc"
@@ -55,6 +65,8 @@ COMMITMENT = "commitment.json"
 PARTICIPANTS = "participants"
 _MAGIC = b"DRSIMPK1"
 _MIN_PADDED = 1 << 16
+_HEADER = len(_MAGIC) + 8
+PAD_MARGIN = 2.0   # padded size >= this many times the largest reference packet
 
 
 class Draw:
@@ -102,12 +114,39 @@ def draw(loaded: LoadedDrillSpec, entropy: int | None = None,
     return Draw(index, parameters, start.replace(tzinfo=CHINA), seed)
 
 
-def _pack(plaintext: bytes) -> bytes:
-    """Compress and pad to a power of two (at least 64 KiB): MAGIC, length, data, zeros."""
-    body = zlib.compress(plaintext, 9)
-    size = len(_MAGIC) + 8 + len(body)
-    padded = max(_MIN_PADDED, 1 << math.ceil(math.log2(size)))
-    return _MAGIC + len(body).to_bytes(8, "big") + body + bytes(padded - size)
+def _compress(plaintext: bytes) -> bytes:
+    return zlib.compress(plaintext, 9)
+
+
+def _pack(plaintext: bytes, size: int) -> bytes:
+    """Compress and pad to ``size`` bytes: MAGIC, length, data, zeros."""
+    body = _compress(plaintext)
+    used = _HEADER + len(body)
+    if used > size:
+        raise ConfigError.single("seal", "", f"this draw's packet ({used:,} bytes compressed) "
+                                 f"does not fit the library's padded size ({size:,} bytes); "
+                                 "nothing was written: seal again")
+    return _MAGIC + len(body).to_bytes(8, "big") + body + bytes(size - used)
+
+
+def reference_draw(loaded: LoadedDrillSpec, index: int) -> Draw:
+    """The fixed draw of library entry ``index`` that sizes the padding: its uncertainties at
+    their means, seed 0, noon (or the first allowed hour) of a fixed day."""
+    entry = loaded.spec.library[index]
+    hours = loaded.spec.start.hours
+    hour = 12 if not hours or 12 in hours else hours[0]
+    return Draw(index, {u.path: float(u.distribution.mean()) for u in entry.uncertainties},
+                datetime(2000, 1, 1, hour, tzinfo=CHINA), 0)
+
+
+def packet_size(loaded: LoadedDrillSpec) -> int:
+    """The size every packet of this library is padded to: the smallest power of two of at
+    least 64 KiB and twice the largest compressed reference packet (one hidden run per
+    library entry, :func:`reference_draw`)."""
+    largest = max(_HEADER + len(_compress(_canonical(build_packet(loaded,
+                                                                  reference_draw(loaded, i))[0])))
+                  for i in range(len(loaded.spec.library)))
+    return max(_MIN_PADDED, 1 << math.ceil(math.log2(PAD_MARGIN * largest)))
 
 
 def _unpack(blob: bytes, source: str) -> bytes:
@@ -174,12 +213,14 @@ def seal_drill(spec: str | Path | LoadedDrillSpec, out: str | Path, entropy: int
         raise ConfigError.single(str(out), "", "exists and is not an empty folder: seal into "
                                  "a new folder")
     chosen = draw(loaded, entropy, now)
+    size = packet_size(loaded)
     content, _ = build_packet(loaded, chosen)
     plaintext = _canonical(content)
+    padded = _pack(plaintext, size)
     key = Fernet.generate_key()
     while key.startswith(b"-"):   # a leading "-" would read as an option on command lines
         key = Fernet.generate_key()
-    token = Fernet(key).encrypt(_pack(plaintext))
+    token = Fernet(key).encrypt(padded)
     digest = hashlib.sha256(plaintext).hexdigest()
     commitment = {
         "format": "drsim-drill-commitment/1",

@@ -132,6 +132,48 @@ def test_the_packet_size_does_not_tell_the_scenario(tmp_path: Path) -> None:
     assert len(sizes) == 1
 
 
+def test_the_padded_size_is_fixed_by_the_library(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a smaller floor the two tiny scenarios' packets (about 9 and 5 KB compressed) would
+    fall into different powers of two; padded to the library's size they do not differ."""
+    import zlib
+
+    from cryptography.fernet import Fernet
+
+    import drills.seal as seal
+
+    monkeypatch.setattr(seal, "_MIN_PADDED", 1024)
+    loaded = load_drill_spec("tiny-drill")
+    size = seal.packet_size(loaded)
+    references = [len(zlib.compress(seal._canonical(build_packet(
+        loaded, seal.reference_draw(loaded, i))[0]), 9)) for i in range(2)]
+    assert size >= 2 * max(references) and size & (size - 1) == 0
+    old_rule = {max(1024, 1 << (16 + r - 1).bit_length()) for r in references}
+    assert len(old_rule) == 2                  # a power of two of each: the size would tell
+    sizes, names = set(), set()
+    for entropy in range(6):
+        key, folder = seal_drill(loaded, tmp_path / str(entropy), entropy=entropy)
+        names.add(open_packet(folder, key)["scenario"]["name"])
+        sizes.add((folder / "packet.enc").stat().st_size)
+        blob = Fernet(key.encode()).decrypt((folder / "packet.enc").read_bytes())
+        assert len(blob) == size
+    assert names == {"tiny-flood", "tiny-plume"} and len(sizes) == 1
+
+
+def test_a_draw_too_big_for_the_padding_is_refused(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import drills.seal as seal
+
+    monkeypatch.setattr(seal, "_MIN_PADDED", 1024)
+    monkeypatch.setattr(seal, "PAD_MARGIN", 0.5)          # room for the leak, not the flood
+    loaded = load_drill_spec("tiny-drill")
+    flood = next(e for e in range(50) if draw(loaded, e).index == 0)
+    with pytest.raises(ConfigError, match=r"does not fit the library's padded size .* seal "
+                                          r"again$"):
+        seal_drill(loaded, tmp_path / "drill", entropy=flood)
+    assert not (tmp_path / "drill").exists()
+
+
 def test_same_entropy_same_packet_content(spec_files: dict[str, Path]) -> None:
     loaded = load_drill_spec(spec_files["tiny-flood"])
     a, _ = build_packet(loaded, draw(loaded, 99))
