@@ -5,26 +5,34 @@ The Python API (for scripts and the dashboard's drill page)::
 
     from drills import Drill, seal_drill, verify_drill, score_drill
 
-    key, folder = seal_drill("tiny-drill", "drills/2026-07", entropy=None)   # -> (str, Path)
+    key, folder = seal_drill("tiny-drill", "exercises/2026-07", entropy=None)  # (str, Path)
     verify_drill(folder, key, commitment=None)     # -> commitment hex; ConfigError if changed
 
-    drill = Drill.open(folder, key=key)            # controller (key: injects, release, start)
-    drill = Drill.open(folder)                     # participant / scribe (no key)
+    drill = Drill.open(folder, key=key)            # controller (key: the clock, injects, score)
+    drill = Drill.open(folder)                     # participant / scribe (no key); also
+    drill = Drill.open(folder / "participants")    # the participants' folder alone
     drill.roles                                    # [{id, name, name_en, duties, actions}]
     drill.targets                                  # public ids by kind (union over the library)
     drill.start(speed=60)                          # -> Clock (needs the key; idempotent)
     drill.clock()                                  # -> Clock(minute, clock, speed, paused,
-                                                   #          ended, end_minute, started)
-    drill.pause(); drill.resume(); drill.set_speed(120); drill.advance(30)
+                                                   #   ended, end_minute, started, blind)
+                                                   #   .state: not started|running|paused|ended
+                                                   # without the key (blind): the state and
+                                                   #   the drill time of the latest message;
+                                                   #   speed and end_minute NaN
+    drill.pause(); drill.resume(); drill.set_speed(120); drill.advance(30)   # need the key
+    drill.end()                                    # -> Clock: ends now (needs the key)
     drill.release_due()                            # -> injects released now (needs the key)
     drill.inbox("city-eoc")                        # -> released injects of a role only
     drill.record_decision("city-eoc", "evacuate", ["yicheng-01"], note="",
                           minute=None)             # -> the record; ConfigError on bad input
-    drill.decisions()                              # -> every decision recorded
+    drill.decisions()                              # -> every decision recorded (minute: with
+                                                   #   the key the drill's; without, as known)
     drill.injects()                                # -> the whole MSEL (needs the key)
     drill.status()                                 # -> clock, counts, next inject (with key)
 
-    report = score_drill(folder, key, experiment=None, replications=1, out=None, lang="zh")
+    report = score_drill(folder, key, experiment=None, replications=1, out=None, lang="zh",
+                         force=False)              # the drill must have ended, unless force
     report.data                                    # the score (also score.json)
     report.overall                                 # {"points", "rating", "rating_en"}
     report.out, report.files                       # report.html, score.json, figures/

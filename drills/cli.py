@@ -191,7 +191,7 @@ def serve_command(
             raise typer.Exit(130) from None
     with user_errors():
         clock = drill.start(speed=speed)
-        if clock.paused:
+        if clock.paused and not clock.ended:
             drill.resume()
     console = Console(highlight=False)
     released: list[dict] = []
@@ -219,20 +219,35 @@ def serve_command(
 @app.command("clock")
 def clock_command(
     folder: DirArgument,
+    key: Annotated[str | None, typer.Option(
+        envvar=KEY_ENV, show_envvar=True,
+        help="The drill key: shows the drill clock and allows changing it.")] = None,
     pause: Annotated[bool, typer.Option("--pause", help="Pause the drill clock.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Resume it.")] = False,
     speed: Annotated[float | None, typer.Option(help="Set the speed.")] = None,
     advance: Annotated[str | None, typer.Option(help="Jump ahead, e.g. 30min.")] = None,
+    end: Annotated[bool, typer.Option("--end", help="End the drill now (then score it).")
+                   ] = False,
 ) -> None:
-    """Show the drill clock, or pause, resume, change speed or jump ahead (no key needed)."""
+    """Show the drill clock (with the key), or only whether the drill runs and the drill time
+    of the latest message (without: what participants may know). Pausing, resuming, speed,
+    jumping ahead and ending need the key."""
     from drills.session import Drill
     from sim.units import parse_duration
 
     with user_errors():
         if pause and resume:
             raise ConfigError.single("--pause", "", "give --pause or --resume, not both")
-        drill = Drill.open(folder)
-        if not drill.clock().started:
+        changes = [name for name, given in (("--pause", pause), ("--resume", resume),
+                                            ("--speed", speed is not None),
+                                            ("--advance", advance is not None),
+                                            ("--end", end)) if given]
+        if changes and not key:
+            raise ConfigError.single(changes[0], "", "changing the drill clock needs the drill "
+                                     f"key (--key or {KEY_ENV})")
+        drill = Drill.open(folder, key or None)
+        clock = drill.clock()
+        if not clock.started:
             raise ConfigError.single(str(folder), "", "the drill has not started (drsim drill "
                                      "serve starts it)")
         if pause:
@@ -247,33 +262,42 @@ def clock_command(
             except ValueError as exc:
                 raise ConfigError.single("--advance", "", str(exc)) from None
             drill.advance(minutes)
+        if end:
+            drill.end()
         clock = drill.clock()
-    state = "ended" if clock.ended else ("paused" if clock.paused else "running")
+    if clock.blind:
+        latest = (f"latest message at T+{clock.minute:.0f} min ({clock.clock})" if clock.clock
+                  else "no message released yet")
+        typer.echo(f"drill {clock.state}; {latest}")
+        return
     typer.echo(f"{clock.clock} (T+{clock.minute:.0f} min of {clock.end_minute:.0f}), "
-               f"speed x{clock.speed:g}, {state}")
+               f"speed x{clock.speed:g}, {clock.state}")
 
 
 @app.command("decide")
 def decide_command(
-    folder: DirArgument,
-    role: Annotated[str, typer.Option(help="Your role id (participants/roles.json).")],
+    folder: Annotated[Path, typer.Argument(help="The participants' folder (or the drill "
+                                           "folder holding it).")],
+    role: Annotated[str, typer.Option(help="Your role id (roles.json).")],
     action: Annotated[str, typer.Option(help="warn, evacuate, shelter_in_place, open_shelter, "
                                         "mobilize_team, request_team, release_supplies, "
                                         "activate_agreement, close_road, reopen_road.")],
-    targets: Annotated[str, typer.Option(help="Ids, comma-separated (participants/"
-                                         "targets.json).")],
+    targets: Annotated[str, typer.Option(help="Ids, comma-separated (targets.json).")],
     note: Annotated[str, typer.Option(help="Why, for the record.")] = "",
     at: Annotated[str | None, typer.Option(help="Drill time of a decision taken earlier "
-                                           "(e.g. 95min); default: now.")] = None,
+                                           "(e.g. 95min), not later than the latest "
+                                           "message; default: now.")] = None,
 ) -> None:
-    """Record a decision at the drill clock's time (no key needed)."""
+    """Record a decision (no key needed): the controllers' drill clock stamps it."""
     from drills.session import Drill
 
     with user_errors():
         drill = Drill.open(folder)
         record = drill.record_decision(role, action, targets, note=note, minute=at)
-    typer.echo(f"recorded #{record['seq']} at T+{record['minute']:.0f} min: {record['role']} "
-               f"{record['action']} {', '.join(record['targets'])}")
+    when = (f" at T+{record['at']:.0f} min" if record["at"] is not None
+            else " (stamped by the drill clock)")
+    typer.echo(f"recorded #{record['seq']}{when}: {record['role']} {record['action']} "
+               f"{', '.join(record['targets'])}")
 
 
 @app.command("score")
@@ -282,11 +306,14 @@ def score_command(
     key: KeyArgument,
     experiment: Annotated[Path | None, typer.Option(
         help="An experiment result folder: compare with its best option.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Report folder (default DIR/score).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder (default DIR/score, for the "
+                                             "controllers).")] = None,
     reps: Annotated[int, typer.Option(min=1, help="Paired replications (1: the hidden run's "
                                       "randomness only).")] = 1,
     lang: Annotated[str, typer.Option(help="Language of report.html: zh or en (score.json "
                                       "has both).")] = "zh",
+    force: Annotated[bool, typer.Option("--force", help="Score a drill that has not ended "
+                                        "(or not started) as it stands.")] = False,
 ) -> None:
     """Replay the decisions into the sealed scenario; compare with the plan's own response
     (and an experiment's best option); write score.json, report.html and figures."""
@@ -295,7 +322,7 @@ def score_command(
     started = time.perf_counter()
     with user_errors():
         report = score_drill(folder, key, experiment=experiment, replications=reps, out=out,
-                             lang=lang)
+                             lang=lang, force=force)
     overall = report.overall
     typer.echo(f"overall rating: {overall['rating']} ({overall['rating_en']}); "
                f"{len(report.data['decisions'])} decisions, "

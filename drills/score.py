@@ -40,10 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from drills.files import read_lines
 from drills.injects import ACTION_TEXT, SATISFIES, clock_text
-from drills.seal import open_packet, packet_scenario, packet_spec
-from drills.session import DECISIONS, order_problem
+from drills.seal import packet_scenario, packet_spec
+from drills.session import Drill, order_problem
 from drills.spec import AQT_ITEMS, DrillSpec
 from experiments.analysis import better_direction
 from models.catalog import build
@@ -370,11 +369,11 @@ def _improvements(actions, kpis, objectives, aside, option) -> list[dict[str, st
                                 f"{_value(k['drill'], k['unit'])} in the drill."})
     if aside:
         items.append({"kind": "set_aside", "objective": "",
-                      "zh": f"{len(aside)}条决策无法执行（对象不属于本情景或行动不适用），"
-                            "应加强对辖区编号和力量的熟悉。",
+                      "zh": f"{len(aside)}条决策无法执行（对象不属于本情景、行动不适用或"
+                            "演练结束后才记录），应加强对辖区编号和力量的熟悉。",
                       "en": f"{len(aside)} decisions could not be applied (targets not in this "
-                            "scenario or actions that do not apply): know the region's ids and "
-                            "forces better."})
+                            "scenario, actions that do not apply, or recorded after the end): "
+                            "know the region's ids and forces better."})
     if option is not None:
         better = [k for k in kpis if k["headline"] and "vs_option" in k
                   and k["vs_option"]["worse"]]
@@ -415,21 +414,46 @@ def _value(value: float, unit: str, lang: str = "en") -> str:
 
 def score_drill(folder: str | Path, key: str | bytes, experiment: str | Path | None = None,
                 replications: int = 1, out: str | Path | None = None,
-                lang: str = "zh") -> ScoreReport:
+                lang: str = "zh", force: bool = False) -> ScoreReport:
     """Score the drill in ``folder`` (see the module docstring); write score.json,
-    report.html and figures into ``out`` (default ``folder/score``) unless ``out`` is False-y
-    ``""``. Returns the :class:`ScoreReport`."""
+    report.html and figures into ``out`` (default ``folder/score``, for the controllers) unless
+    ``out`` is ``""``. Returns the :class:`ScoreReport`.
+
+    The drill must have ended (its clock ran out, or :meth:`Drill.end`); ``force=True`` scores
+    a drill still running, or not started, as it stands (injects after its current minute are
+    not judged). The report names the scenario, its parameters and seed: never written into
+    the participants' folder."""
     if lang not in ("zh", "en"):
         raise ConfigError.single("--lang", "", f"expected zh or en, got {lang!r}")
     if replications < 1:
         raise ConfigError.single("--reps", "", "expected at least 1 replication")
     folder = Path(folder)
-    packet = open_packet(folder, key)
+    drill = Drill.open(folder, key)
+    target = None if out == "" else (drill.folder / "score" if out is None else Path(out))
+    if target is not None:
+        public = drill.public.resolve()
+        where = target.resolve()
+        if where == public or public in where.parents:
+            raise ConfigError.single("--out", "", f"{target} is inside the participants' "
+                                     "folder: the report names the scenario")
+    clock = drill.clock()
+    if not force and not clock.ended:
+        state = ("has not started" if not clock.started else
+                 f"is still {clock.state} (T+{clock.minute:.0f} min)")
+        raise ConfigError.single(str(folder), "", f"the drill {state}: end it first "
+                                 "(drsim drill clock DIR --end) or score it anyway with "
+                                 "--force")
+    packet = drill.packet
+    assert packet is not None
     spec = packet_spec(packet)
     scenario = packet_scenario(packet)
     seed = int(packet["seed"])
-    decisions = read_lines(folder / DECISIONS)
+    everything = drill.decisions()
+    late = [{**d, "reason": "recorded after the drill ended"} for d in everything
+            if d["after_end"]]
+    decisions = [d for d in everything if not d["after_end"]]
     orders, aside = replay_orders(scenario, decisions)
+    aside = sorted(aside + late, key=lambda d: d.get("seq", 0))
     option_name, option_scenario = None, None
     if experiment is not None:
         option_name, overrides, manifest = best_option(experiment)
@@ -447,10 +471,11 @@ def score_drill(folder: str | Path, key: str | bytes, experiment: str | Path | N
     if option_scenario is not None:
         runs["option"] = _run(option_scenario, seed, replications)
     kpis = _kpi_rows(runs, scenario.model, spec)
-    end = float(packet["end_minute"])
+    end = float(clock.minute)   # the drill's end, or where it stands when forced
     aside_seq = {a.get("seq") for a in aside}
-    actions = _expected_actions(packet["msel"], [d for d in decisions
-                                                 if d.get("seq") not in aside_seq], end)
+    judged = [i for i in packet["msel"] if i["minute"] <= end + 1e-9]
+    actions = _expected_actions(judged, [d for d in decisions
+                                         if d.get("seq") not in aside_seq], end)
     objectives = [_rate(o, kpis, actions) for o in spec.objectives]
     points = [o["points"] for o in objectives if o["points"]]
     overall = int(math.floor(np.mean(points))) if points else None
@@ -460,13 +485,15 @@ def score_drill(folder: str | Path, key: str | bytes, experiment: str | Path | N
     start_dt = datetime.fromisoformat(start).replace(tzinfo=None)
     data = {
         "format": "drsim-drill-score/1",
-        "drill_id": _commitment_id(folder),
+        "drill_id": _commitment_id(drill.folder),
         "scenario": {"name": scenario.name, "title": scenario.title, "model": scenario.model},
         "start": start, "end_minute": end, "seed": str(seed),
+        "clock": {"ended": clock.ended, "forced": bool(force and not clock.ended),
+                  "sealed_end_minute": float(packet["end_minute"])},
         "parameters": packet["parameters"],
         "replications": replications,
         "option": option_name,
-        "decisions": [{**d, "clock": clock_text(start_dt, d["minute"])} for d in decisions],
+        "decisions": [{**d, "clock": clock_text(start_dt, d["minute"])} for d in everything],
         "set_aside": aside,
         "orders": orders,
         "kpis": kpis,
@@ -479,10 +506,9 @@ def score_drill(folder: str | Path, key: str | bytes, experiment: str | Path | N
     }
     data["improvements"] = _improvements(actions, kpis, objectives, aside, option_name)
     report = ScoreReport(data)
-    if out != "":
+    if target is not None:
         from drills.report import write_score
 
-        target = folder / "score" if out is None else Path(out)
         report.files = write_score(target, data, packet, spec, lang)
         report.out = target
     return report

@@ -9,7 +9,9 @@ packet, commit to it publicly, and brief the participants without telling them a
     out/participants/roles.json   roles and the decisions each may record
     out/participants/targets.json the ids decisions may name: the union over the library
 
-and returns the key, which the caller shows once and never writes to disk.
+and returns the key, which the caller shows once and never writes to disk. ``participants/``
+is the only part handed to participants; the drill session adds its status, the inboxes and
+the decisions there, and its encrypted clock beside the packet (drills/session.py).
 
 **The commitment.** The packet's plaintext is canonical JSON that includes a random 256-bit
 salt, and ``commitment.json`` holds its SHA-256. Handed to supervisors before the drill it
@@ -56,8 +58,8 @@ from models.scenario import ScenarioBase
 from sim.config import ConfigError, canonical_hash, validate
 from sim.provenance import provenance
 
-__all__ = ["CHINA", "Draw", "draw", "open_packet", "packet_scenario", "packet_size",
-           "packet_spec", "reference_draw", "seal_drill", "verify_drill"]
+__all__ = ["CHINA", "Draw", "draw", "key_cipher", "open_packet", "packet_scenario",
+           "packet_size", "packet_spec", "reference_draw", "seal_drill", "verify_drill"]
 
 CHINA = timezone(timedelta(hours=8), "CST")
 PACKET = "packet.enc"
@@ -271,12 +273,16 @@ def participants_brief(roles: list[dict[str, Any]], union: dict[str, list[str]],
     lines += ["", "## 如何报送决策", "",
               "每条决策包括：角色、行动、对象（编号，可多个，用逗号分隔）和备注。例如：", "",
               "```sh",
-              "drsim drill decide <演练目录> --role <角色编号> --action evacuate "
+              "drsim drill decide <本目录> --role <角色编号> --action evacuate "
               "--targets <编号1>,<编号2> --note \"依据预案启动转移\"",
+              "drsim drill clock <本目录>     # 演练是否进行中，最近一条信息的演练时间",
               "```", "",
-              "- 决策时间按演练时钟自动记录，提交后不可撤回，可再提交新的决策。",
+              "- `<本目录>` 即交给参演人员的这个目录（`participants/`）。",
+              "- 决策时间由控制组的演练时钟自动记录（参演人员看不到演练时钟），提交后不可撤回，"
+              "可再提交新的决策；补录纸面决策用 `--at`（不晚于最近一条信息的演练时间）。",
+              "- 全部决策记录在本目录的 `decisions.jsonl` 中。",
               "- 对象编号见 `targets.json`（包含本次演练所有可能涉及的编号，并不表示都会用到）。",
-              f"- 收到的信息见 `participants/<角色编号>.jsonl`（只包含已经下达给该角色的信息）。"
+              f"- 收到的信息见本目录的 `<角色编号>.jsonl`（只包含已经下达给该角色的信息）。"
               f"演练方式：{'实时' if mode == 'live' else '桌面推演（加速）'}。", "",
               "---", "",
               f"# Participants' brief — drill {drill_id}", "",
@@ -290,14 +296,20 @@ def participants_brief(roles: list[dict[str, Any]], union: dict[str, list[str]],
     lines += ["", "## How to submit a decision", "",
               "A decision is a role, an action, its targets (ids, comma-separated) and a note:",
               "", "```sh",
-              "drsim drill decide <drill folder> --role <role id> --action evacuate "
+              "drsim drill decide <this folder> --role <role id> --action evacuate "
               "--targets <id1>,<id2> --note \"evacuation as the plan says\"",
+              "drsim drill clock <this folder>     # running or not; drill time of the latest "
+              "message",
               "```", "",
-              "- The drill clock stamps each decision; a decision cannot be withdrawn, but a new "
-              "one can be submitted.",
+              "- `<this folder>` is the folder you were given (`participants/`).",
+              "- The controllers' drill clock stamps each decision (participants do not see that "
+              "clock); a decision cannot be withdrawn, but a new one can be submitted. Enter a "
+              "decision taken earlier on paper with `--at` (not later than the drill time of "
+              "the latest message).",
+              "- Every decision is kept in `decisions.jsonl` in this folder.",
               "- The ids are in `targets.json` (every id this drill could involve; not all will "
               "matter).",
-              f"- Your messages are in `participants/<role id>.jsonl` (only those already sent "
+              f"- Your messages are in `<role id>.jsonl` in this folder (only those already sent "
               f"to you). Style: {'real time' if mode == 'live' else 'accelerated tabletop'}.",
               "", "## Ids by kind / 编号类别", ""]
     for kind, (zh, en) in kinds.items():
@@ -309,7 +321,8 @@ def participants_brief(roles: list[dict[str, Any]], union: dict[str, list[str]],
 # --- opening and verifying ---------------------------------------------------------------------
 
 
-def _fernet(key: str | bytes) -> Fernet:
+def key_cipher(key: str | bytes) -> Fernet:
+    """The Fernet cipher of a drill key; :class:`ConfigError` if it is not one."""
     try:
         return Fernet(key.encode("ascii") if isinstance(key, str) else key)
     except (ValueError, UnicodeEncodeError, TypeError):
@@ -344,7 +357,7 @@ def _commitment(folder: Path) -> str:
 
 
 def _decrypt(folder: Path, key: str | bytes) -> bytes:
-    fernet = _fernet(key)
+    fernet = key_cipher(key)
     source = str(folder / PACKET)
     token = _read(folder, PACKET)
     try:

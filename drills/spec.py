@@ -222,6 +222,13 @@ class Role(StrictModel):
     receives: list[InjectKind] = Field(default_factory=list,
                                        description="Inject kinds sent to this role.")
 
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value == "decisions":   # participants/decisions.jsonl holds every decision
+            raise ValueError("'decisions' is reserved: choose another role id")
+        return value
+
     def may(self, action: str) -> bool:
         return not self.actions or action in self.actions
 

@@ -1,20 +1,27 @@
 """Blindness: nothing the participants receive before an inject's release tells them the
-scenario, the place, the time, the parameters or the seed."""
+scenario, the place, the time, the parameters or the seed — neither before the drill nor
+while it runs (files they are handed, the CLI's output and errors, the API without the key) —
+and without the key nobody can change the clock or score."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from drills.seal import draw, open_packet, seal_drill
+from drills.seal import draw, open_packet, packet_scenario, seal_drill
 from drills.session import Drill
 from drills.spec import load_drill_spec
 from drills.targets import scenario_targets
+from sim.units import format_duration
+
+NO_KEY = {"DRSIM_DRILL_KEY": None}     # the test runner's environment without a key
 
 
 def _strings(value: Any) -> list[str]:
@@ -24,6 +31,13 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list | tuple):
         return [s for v in value for s in _strings(v)]
     return [str(value)]
+
+
+def _named(word: str, text: str) -> bool:
+    """``word`` stands in ``text`` as a whole word (Latin letters, digits, _ and - around it
+    would make it part of another: the gauge "river" is no leak inside the zone id
+    "riverside"; Chinese characters next to it do not)."""
+    return re.search(rf"(?<![A-Za-z0-9_-]){re.escape(word)}(?![A-Za-z0-9_-])", text) is not None
 
 
 def _secrets(packet: dict[str, Any]) -> set[str]:
@@ -96,9 +110,7 @@ def test_no_secret_in_what_participants_see_before_release(
     seen += _strings(drill.clock().as_dict())
     seen += [s for role in drill.roles for s in _strings(drill.inbox(role["id"]))]
     text = "\n".join(seen)
-    # Whole words only: the gauge "river" is no leak inside the public zone id "riverside".
-    leaked = sorted(s for s in secrets
-                    if re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", text))
+    leaked = sorted(s for s in secrets if _named(s, text))
     assert leaked == []
 
 
@@ -116,7 +128,9 @@ def test_before_an_inject_is_due_its_role_has_nothing(both: dict[str, tuple[str,
     participant = Drill.open(folder)
     assert all(participant.inbox(r["id"]) == [] for r in participant.roles)
     assert {p.name for p in (folder / "participants").iterdir()} == {
-        "README.md", "roles.json", "targets.json"}
+        "README.md", "roles.json", "targets.json", "status.json", ".lock"}
+    assert json.loads((folder / "participants" / "status.json").read_text()) == {
+        "format": "drsim-drill-status/1", "state": "running"}
     # At the first inject's time exactly those due are sent, without the controllers' fields.
     released = controller.release_due(now=first * 60 / 60)
     assert released and all(i["minute"] <= first for i in released)
@@ -125,3 +139,129 @@ def test_before_an_inject_is_due_its_role_has_nothing(both: dict[str, tuple[str,
             assert record["minute"] <= first
             assert not {"expected", "objective", "deadline", "notes", "recipient", "kind",
                         "followup_of"} & set(record)
+
+
+# --- a running drill, after some injects were released --------------------------------------
+
+
+def _clock_secrets(packet: dict[str, Any]) -> list[re.Pattern[str]]:
+    """Patterns that would tell the drill's length or pace: the end as a duration or in
+    minutes, any number given as a speed or an end."""
+    end = float(packet["end_minute"])
+    speed = float(packet["style"]["speed"])
+    return [re.compile(p) for p in (
+        rf"(?<![\w.]){re.escape(format_duration(end))}(?![\w.])", rf"\bof {end:.0f}\b",
+        rf"(?<![\w.]){end:.0f}(\.0)? ?min", rf"\bx{speed:g}\b",
+        r"speed\W{0,3}\d", r"end_minute\W{0,3}\d", r"\bstart(ed)?\W{0,3}\d{4}-")]
+
+
+def _run_to_after_first_inject(key: str, folder: Path) -> tuple[Drill, float]:
+    """Start the drill in real time so that its clock now stands a little after the first
+    inject, release what is due; return the controller and the first inject's minute."""
+    controller = Drill.open(folder, key)
+    first = min(i["minute"] for i in controller.injects())
+    speed = controller.packet["style"]["speed"]
+    target = first + 0.6 * (min(controller.packet["end_minute"], first + 60) - first)
+    now = time.time()
+    controller.start(now=now - target * 60 / speed)
+    assert controller.release_due(now)
+    return controller, first
+
+
+@pytest.mark.parametrize("scenario", ["tiny-flood", "tiny-plume"])
+def test_a_running_drill_tells_keyless_users_nothing_beyond_the_released_injects(
+        both: dict[str, tuple[str, Path]], scenario: str, tmp_path: Path, invoke) -> None:
+    key, sealed = both[scenario]
+    folder = tmp_path / "drill"
+    shutil.copytree(sealed, folder)
+    packet = open_packet(folder, key)
+    controller, first = _run_to_after_first_inject(key, folder)
+    public = folder / "participants"
+    other = next(s for s in load_drill_spec("tiny-drill").scenarios if s.name != scenario)
+    other_zone = scenario_targets(other)["zone"][0]
+    told: list[str] = []                 # everything a keyless user reads or is told
+
+    # What participants are told on the command line, and the errors they can provoke.
+    for args in (("clock", public), ("clock", folder),
+                 ("decide", public, "--role", "city-eoc", "--action", "evacuate", "--targets",
+                  other_zone),           # the other scenario's zone: accepted without the key
+                 ("decide", public, "--role", "city-eoc", "--action", "warn", "--targets",
+                  other_zone, "--at", f"{first:g}min"),
+                 ("decide", public, "--role", "city-eoc", "--action", "warn", "--targets",
+                  other_zone, "--at", "9999h"),
+                 ("decide", public, "--role", "city-eoc", "--action", "warn", "--targets",
+                  "atlantis"),
+                 ("decide", public, "--role", "city-eoc", "--action", "warn", "--targets",
+                  other_zone, "--at", "-5"),
+                 ("clock", public, "--pause"), ("clock", folder, "--advance", "30min"),
+                 ("clock", folder, "--speed", "600"), ("clock", folder, "--end"),
+                 ("clock", folder, "--resume"), ("score", folder, "not-the-key")):
+        result = invoke("drill", *args, env=NO_KEY)
+        told.append(result.output)
+    assert told[0] == told[1] and told[0].startswith("drill running; latest message at T+")
+    assert told[2].startswith("recorded #1 (stamped by the drill clock)")
+    assert told[3].startswith(f"recorded #2 at T+{first:.0f} min")
+    assert "is after the current drill time as announced" in told[4]
+    assert all(t.startswith("error: ") for t in told[4:])
+    assert all("needs the drill key" in t for t in told[7:12])
+
+    # The API without the key, on the participants' folder alone.
+    participant = Drill.open(public)
+    told += [json.dumps(participant.clock().as_dict()), json.dumps(participant.status()),
+             json.dumps(participant.decisions(), ensure_ascii=False),
+             json.dumps(participant.released()), json.dumps(participant.roles,
+                                                            ensure_ascii=False)]
+    assert participant.clock().minute <= controller.clock().minute
+    dynamic = list(told)
+    # Every file in the participants' folder but the inboxes (the released injects: they
+    # tell what they tell, by design).
+    inboxes = {f"{r['id']}.jsonl" for r in participant.roles}
+    files = {p.name: p.read_text(encoding="utf-8") for p in sorted(public.iterdir())
+             if p.is_file() and p.name not in inboxes}
+    assert set(files) == {"README.md", "roles.json", "targets.json", "status.json", ".lock",
+                          "decisions.jsonl"}
+    told += list(files.values())
+    released = [m for r in participant.roles for m in participant.inbox(r["id"])]
+    assert released and all(m["minute"] <= controller.clock().minute for m in released)
+
+    text = "\n".join(told)
+    for message in released:               # what a released inject has told already
+        text = text.replace(message["clock"], "<released clock>")
+    secrets = _secrets(packet)
+    leaked = sorted(s for s in secrets if _named(s, text))
+    assert leaked == []
+    assert [p.pattern for p in _clock_secrets(packet) if p.search(text)] == []
+    # Ids only the drawn scenario has are never named (beyond the public union list).
+    own = set(scenario_targets(packet_scenario(packet))["zone"]) - set(
+        scenario_targets(other)["zone"])
+    named = "\n".join(dynamic + [files["decisions.jsonl"], files["status.json"]])
+    assert own and not [z for z in own if _named(z, named)]
+    # Nothing was changed without the key, nothing scored.
+    assert controller.clock().started and not controller.clock().paused
+    assert not controller.clock().ended and not (folder / "score").exists()
+
+
+def test_keyless_users_cannot_change_the_clock_or_score(flood_copy, invoke) -> None:
+    key, folder = flood_copy
+    controller = Drill.open(folder, key)
+    controller.start(speed=60)
+    before = (folder / "session.enc").read_bytes()
+    for change in (("--pause",), ("--resume",), ("--speed", "600"), ("--advance", "30min"),
+                   ("--end",)):
+        for where in (folder, folder / "participants"):
+            result = invoke("drill", "clock", where, *change, env=NO_KEY)
+            assert result.exit_code == 2, (change, result.output)
+            assert result.output == (f"error: {change[0]}: changing the drill clock needs the "
+                                     "drill key (--key or DRSIM_DRILL_KEY)\n")
+    assert (folder / "session.enc").read_bytes() == before
+    # With the key the same commands work; mid-drill scoring is refused, --force scores.
+    paused = invoke("drill", "clock", folder, "--pause", "--key", key)
+    assert paused.exit_code == 0 and paused.output.rstrip().endswith("paused")
+    assert " of 2160)" in paused.output and "speed x60" in paused.output
+    refused = invoke("drill", "score", folder, key)
+    assert refused.exit_code == 2 and "the drill is still paused" in refused.output
+    assert not (folder / "score").exists()
+    ended = invoke("drill", "clock", folder, "--end", env={"DRSIM_DRILL_KEY": key})
+    assert ended.exit_code == 0 and ended.output.rstrip().endswith("ended")
+    assert invoke("drill", "clock", folder / "participants", env=NO_KEY).output.startswith(
+        "drill ended")

@@ -51,11 +51,14 @@ def test_a_tabletop_journey(invoke, tmp_path: Path) -> None:
                   "--at", "5h"),
                  ("--role", "shelters", "--action", "open_shelter", "--targets",
                   "hill-school", "--at", "6h", "--note", "开放")):
-        result = invoke("drill", "decide", folder, *args)
+        result = invoke("drill", "decide", folder / "participants", *args)  # what they hold
         assert result.exit_code == 0, result.output
         assert result.output.startswith("recorded #")
-    clock = invoke("drill", "clock", folder)
-    assert clock.exit_code == 0 and "ended" in clock.output
+    clock = invoke("drill", "clock", folder / "participants", env={"DRSIM_DRILL_KEY": None})
+    assert clock.exit_code == 0 and clock.output.startswith("drill ended; latest message at T+")
+    assert "speed" not in clock.output and " of " not in clock.output
+    clock = invoke("drill", "clock", folder, "--key", key)
+    assert clock.exit_code == 0 and "speed x1e+06, ended" in clock.output
     scored = invoke("drill", "score", folder, "--out", tmp_path / "score", "--lang", "en",
                     env={"DRSIM_DRILL_KEY": key})
     assert scored.exit_code == 0, scored.output

@@ -40,9 +40,83 @@ def _copy(sealed: tuple[str, Path], tmp_path: Path, name: str) -> tuple[str, Pat
 
 
 def _started(key: str, folder: Path) -> Drill:
+    """Started at wall time 0 at one hour a minute: long over by now (ended)."""
     drill = Drill.open(folder, key)
     drill.start(speed=60, now=0.0)
     return drill
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_scoring_waits_for_the_end(invoke, sealed_flood, tmp_path: Path) -> None:
+    """Mid-drill (or before the start) scoring is refused with one line and writes nothing,
+    unless forced; after ``end`` it works, judging only injects up to the end."""
+    import time
+
+    from sim.config import ConfigError
+
+    key, folder = _copy(sealed_flood, tmp_path, "drill")
+    with pytest.raises(ConfigError, match=r"the drill has not started: end it first .* --force$"):
+        score_drill(folder, key)
+    drill = Drill.open(folder, key)
+    now = time.time()
+    drill.start(speed=60, now=now - 77)                     # T+77 of a 36 h drill
+    drill.record_decision("city-eoc", "warn", ["riverside"], now=now - 30)
+    public = _tree(folder / "participants")
+    with pytest.raises(ConfigError) as caught:
+        score_drill(folder, key)
+    message = str(caught.value)
+    assert message == (f"{folder}: the drill is still running (T+77 min): end it first "
+                       "(drsim drill clock DIR --end) or score it anyway with --force")
+    result = invoke("drill", "score", folder, key)
+    assert result.exit_code == 2 and result.output == f"error: {message}\n"
+    assert not (folder / "score").exists()
+    forced = score_drill(folder, key, out="", force=True)
+    assert forced.data["clock"]["forced"] and not forced.data["clock"]["ended"]
+    assert forced.data["end_minute"] == pytest.approx(77, abs=1)
+    assert _tree(folder / "participants") == public         # nothing written there
+    drill.end(now=now + 3)                                   # T+80
+    public = _tree(folder / "participants")
+    report = score_drill(folder, key)
+    assert report.data["end_minute"] == pytest.approx(80, abs=1)
+    assert report.data["clock"] == {"ended": True, "forced": False,
+                                    "sealed_end_minute": drill.packet["end_minute"]}
+    judged = {a["inject"] for a in report.data["expected_actions"]}
+    assert judged == {i["id"] for i in drill.injects() if i["expected"] and not i["followup_of"]
+                      and i["minute"] <= report.data["end_minute"]}
+    assert (folder / "score" / "report.html").exists()
+    assert _tree(folder / "participants") == public         # nothing written there
+    assert invoke("drill", "score", folder, key, "--out", tmp_path / "cli",
+                  "--force").exit_code == 0
+
+
+def test_the_report_never_goes_into_the_participants_folder(sealed_flood,
+                                                            tmp_path: Path) -> None:
+    from sim.config import ConfigError
+
+    key, folder = _copy(sealed_flood, tmp_path, "drill")
+    _started(key, folder)
+    before = _tree(folder / "participants")
+    for target in (folder / "participants", folder / "participants" / "score"):
+        with pytest.raises(ConfigError, match="inside the participants' folder"):
+            score_drill(folder, key, out=target)
+    assert _tree(folder / "participants") == before
+
+
+def test_a_decision_recorded_after_the_end_is_set_aside(sealed_flood, tmp_path: Path) -> None:
+    key, folder = _copy(sealed_flood, tmp_path, "drill")
+    drill = _started(key, folder)
+    participant = Drill.open(folder / "participants")
+    participant.record_decision("city-eoc", "evacuate", ["riverside"], now=100)
+    participant.record_decision("city-eoc", "evacuate", ["town"], now=10**6)  # nobody saw the end
+    assert drill.clock().ended
+    report = score_drill(folder, key, out="")
+    assert [(d["seq"], d["reason"]) for d in report.data["set_aside"]] == [
+        (2, "recorded after the drill ended")]
+    assert [o["targets"] for o in report.data["orders"]] == [["riverside"]]
 
 
 def _kpi(report, name: str) -> dict:
@@ -181,7 +255,7 @@ def test_comparison_with_an_experiments_best_option(invoke, sealed_flood, sealed
     assert all("option" in k and "vs_option" in k for k in report.data["kpis"])
     plume_key, plume = sealed_plume
     result = invoke("drill", "score", plume, plume_key, "--experiment", results, "--out",
-                    tmp_path / "x")
+                    tmp_path / "x", "--force")
     assert result.exit_code == 2
     assert "the experiment is about 'tiny-flood'" in result.output
     assert not (tmp_path / "x").exists()
@@ -193,7 +267,7 @@ def test_a_corrupted_packet_stops_scoring_and_loses_no_decision(sealed_flood,
 
     key, folder = _copy(sealed_flood, tmp_path, "drill")
     _started(key, folder).record_decision("city-eoc", "warn", ["town"], now=60)
-    before = (folder / "decisions.jsonl").read_bytes()
+    before = (folder / "participants" / "decisions.jsonl").read_bytes()
     packet = folder / "packet.enc"
     data = bytearray(packet.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -202,6 +276,6 @@ def test_a_corrupted_packet_stops_scoring_and_loses_no_decision(sealed_flood,
         score_drill(folder, key)
     with pytest.raises(ConfigError, match="packet.enc: cannot be decrypted"):
         Drill.open(folder, key)
-    assert (folder / "decisions.jsonl").read_bytes() == before
+    assert (folder / "participants" / "decisions.jsonl").read_bytes() == before
     assert Drill.open(folder).decisions()[0]["targets"] == ["town"]     # still readable
     assert not (folder / "score").exists()

@@ -3,6 +3,9 @@ their bad input (clear errors, nothing recorded, nothing lost)."""
 
 from __future__ import annotations
 
+import json
+import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,8 +27,11 @@ def running(flood_copy: tuple[str, Path]) -> tuple[Drill, Drill, Path]:
 def test_the_clock_runs_pauses_and_jumps(running) -> None:
     controller, participant, _ = running
     assert controller.clock(now=60).minute == 60           # a wall minute: an hour
-    assert participant.clock(now=90).minute == 90          # the same clock without the key
-    participant.pause(now=120)
+    blind = participant.clock(now=90)                      # without the key: no clock
+    assert blind.blind and blind.state == "running" and blind.minute == 0
+    assert math.isnan(blind.speed) and math.isnan(blind.end_minute)
+    controller.pause(now=120)
+    assert participant.clock().state == "paused"
     assert controller.clock(now=600).minute == 120 and controller.clock(now=600).paused
     controller.resume(now=600)
     assert controller.clock(now=660).minute == 180
@@ -53,6 +59,70 @@ def test_a_participant_cannot_start_or_release(flood_copy: tuple[str, Path]) -> 
         participant.release_due()
     with pytest.raises(ConfigError, match="needs the drill key"):
         participant.injects()
+
+
+@pytest.mark.parametrize(("change", "args"), [
+    ("pause", ()), ("resume", ()), ("set_speed", (600,)), ("advance", (600,)), ("end", ())])
+def test_a_participant_cannot_change_the_clock(running, change: str, args: tuple) -> None:
+    controller, participant, folder = running
+    before = (folder / "session.enc").read_bytes()
+    with pytest.raises(ConfigError, match="needs the drill key$"):
+        getattr(participant, change)(*args, now=100)
+    assert (folder / "session.enc").read_bytes() == before
+    assert controller.clock(now=120).minute == 120 and not controller.clock(now=120).paused
+
+
+def test_ending_the_drill_stops_the_clock_for_good(running) -> None:
+    controller, participant, _ = running
+    participant.record_decision("city-eoc", "warn", ["town"], now=50)
+    clock = controller.end(now=77)
+    assert clock.ended and clock.minute == 77 and clock.end_minute == 77
+    assert controller.clock(now=10_000).minute == 77          # stays there
+    assert participant.clock().state == "ended"
+    assert controller.end(now=90).minute == 77                # ending again changes nothing
+    with pytest.raises(ConfigError, match="the drill has ended"):
+        controller.record_decision("city-eoc", "warn", ["riverside"], now=100)
+    assert all(i["minute"] <= 77 for i in controller.release_due(now=10_000))
+    assert [d["minute"] for d in controller.decisions()] == [50]
+
+
+def test_the_clock_is_encrypted_and_participants_see_only_a_state(running, flood_copy) -> None:
+    from cryptography.fernet import Fernet
+
+    controller, _, folder = running
+    key, _ = flood_copy
+    controller.set_speed(5, now=60)
+    token = (folder / "session.enc").read_bytes()
+    plain = Fernet(key.encode()).decrypt(token)
+    assert b'"speed"' not in token and len(plain) % 1024 == 0
+    state = json.loads(plain)
+    assert state["segments"][-1][2] == 5.0 and state["end_minute"] == controller.packet[
+        "end_minute"]
+    status = json.loads((folder / "participants" / "status.json").read_text(encoding="utf-8"))
+    assert status == {"format": "drsim-drill-status/1", "state": "running"}
+    assert not (folder / "session.json").exists()
+
+
+def test_participants_open_their_own_folder(running, flood_copy, tmp_path: Path) -> None:
+    """``participants/`` is all participants get: it opens without the rest of the drill
+    folder, reads the inboxes and records decisions; the key needs the whole folder."""
+    controller, _, folder = running
+    first = min(i["minute"] for i in controller.injects())
+    controller.release_due(now=first)
+    inside = Drill.open(folder / "participants")
+    assert inside.clock().state == "running" and inside.clock().minute == first
+    record = inside.record_decision("city-eoc", "warn", ["town"], now=first + 1)
+    assert controller.decisions()[0]["seq"] == record["seq"] == 1
+    assert controller.decisions()[0]["minute"] == pytest.approx(first + 1)
+    key, _ = flood_copy
+    assert Drill.open(folder / "participants", key).has_key
+    alone = tmp_path / "handed-out"
+    shutil.copytree(folder / "participants", alone)
+    copy = Drill.open(alone)
+    assert copy.roles == controller.roles and copy.targets == controller.targets
+    assert sum(len(copy.inbox(r["id"])) for r in copy.roles) >= 1
+    with pytest.raises(ConfigError, match="the key opens the drill folder"):
+        Drill.open(alone, key)
 
 
 def test_injects_are_released_once_at_their_time(running) -> None:
@@ -91,17 +161,24 @@ def test_a_contingency_inject_only_when_the_action_is_missing(running) -> None:
 
 
 def test_decisions_are_recorded_with_clock_and_wall_time(running) -> None:
+    """The controllers' clock stamps a participant's decision from its wall time (with the
+    key); without the key its minute is the drill time last announced (none yet: 0)."""
     controller, participant, folder = running
     first = participant.record_decision("city-eoc", "warn", "riverside, town", note="预案",
                                         now=30)
     second = controller.record_decision("shelters", "open_shelter", ["hill-school"], now=45,
                                         minute="40min")
-    assert first["minute"] == 30 and first["targets"] == ["riverside", "town"]
+    assert first["minute"] == 0 and first["at"] is None and first["targets"] == [
+        "riverside", "town"]
     assert second["minute"] == 40 and second["seq"] == 2
-    assert participant.decisions() == [first, second]
+    assert [d["minute"] for d in controller.decisions()] == [30, 40]
+    assert [d["minute"] for d in participant.decisions()] == [0, 40]
+    assert [d["seq"] for d in participant.decisions()] == [1, 2]
     assert first["wall_utc"].startswith("1970-01-01T00:00:30")
-    lines = (folder / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (folder / "participants" / "decisions.jsonl").read_text(
+        encoding="utf-8").splitlines()
     assert len(lines) == 2 and "预案" in lines[0]
+    assert not {"minute", "speed", "end_minute"} & set(json.loads(lines[0]))
 
 
 @pytest.mark.parametrize(("args", "field", "message"), [
@@ -121,25 +198,73 @@ def test_bad_decisions_are_refused_and_nothing_recorded(running, args, field, me
     controller, participant, folder = running
     drill = controller if with_key else participant
     drill.record_decision("city-eoc", "warn", ["town"], now=10)
-    before = (folder / "decisions.jsonl").read_bytes()
+    before = (folder / "participants" / "decisions.jsonl").read_bytes()
     with pytest.raises(ConfigError) as caught:
         drill.record_decision(*args, now=20)
     assert f"decision: {field}: " in str(caught.value) and message in str(caught.value)
-    assert (folder / "decisions.jsonl").read_bytes() == before
+    assert (folder / "participants" / "decisions.jsonl").read_bytes() == before
 
 
 @pytest.mark.parametrize(("minute", "now", "message"), [
-    ("2h", 60, "later than the drill clock"),
+    ("2h", 60, "2h is after the current drill time (1h)$"),
     (-5, 60, "expected a finite, non-negative duration"),
     ("soon", 60, "expected a duration"),
-    (None, 10**9, "the drill has ended"),
-    ("40d", 10**9, "outside the drill"),
+    (None, 10**9, "the drill has ended$"),
+    ("40d", 10**9, "40d is after the current drill time (1d12h)$"),
 ])
 def test_times_outside_the_drill_are_refused(running, minute, now, message) -> None:
+    controller, _, folder = running
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        controller.record_decision("city-eoc", "warn", ["town"], minute=minute, now=now)
+    assert not (folder / "participants" / "decisions.jsonl").exists()
+
+
+@pytest.mark.parametrize(("minute", "message"), [
+    ("1min", "1min is after the current drill time as announced (T+0, no message yet)"),
+    ("40d", "40d is after the current drill time as announced (T+0, no message yet)"),
+    (-5, "expected a finite, non-negative duration, got -5"),
+])
+def test_without_the_key_times_are_checked_against_what_was_announced(running, minute,
+                                                                      message) -> None:
+    """A participant cannot be told the drill clock (nor where the drill ends): a paper
+    decision may be dated up to the drill time of the latest message, no later."""
     _, participant, folder = running
-    with pytest.raises(ConfigError, match=message):
-        participant.record_decision("city-eoc", "warn", ["town"], minute=minute, now=now)
-    assert not (folder / "decisions.jsonl").exists()
+    with pytest.raises(ConfigError) as caught:
+        participant.record_decision("city-eoc", "warn", ["town"], minute=minute, now=600)
+    assert str(caught.value).endswith(message)
+    assert not (folder / "participants" / "decisions.jsonl").exists()
+
+
+def test_without_the_key_a_decision_may_be_dated_up_to_the_latest_message(running) -> None:
+    controller, participant, _ = running
+    first = min(i["minute"] for i in controller.injects())
+    controller.release_due(now=first + 10)
+    record = participant.record_decision("city-eoc", "warn", ["town"], minute=first,
+                                         now=first + 20)
+    assert record["minute"] == first and record["announced"] == first
+    with pytest.raises(ConfigError, match=r"as announced \(T\+.*, the latest message\)$"):
+        participant.record_decision("city-eoc", "warn", ["town"], minute=first + 1,
+                                    now=first + 20)
+    undated = participant.record_decision("city-eoc", "warn", ["riverside"], now=first + 30)
+    assert undated["minute"] == first                        # what the participant knows
+    assert [d["minute"] for d in controller.decisions()] == [first, first + 30]
+
+
+def test_a_decision_after_the_end_is_refused_or_set_aside(running) -> None:
+    """Once a controller has seen the end, participants are refused; one recorded before
+    anybody noticed is kept but marked ``after_end`` (scoring sets it aside)."""
+    controller, participant, _ = running
+    end = controller.clock(now=0).end_minute
+    late = participant.record_decision("city-eoc", "warn", ["town"], now=end + 5)
+    assert late["seq"] == 1
+    assert controller.decisions()[0]["after_end"] and controller.decisions()[0]["minute"] == end
+    assert controller.clock(now=end + 6).ended                # publishes "ended"
+    assert participant.clock().state == "ended"
+    with pytest.raises(ConfigError, match="decision: time: the drill has ended$"):
+        participant.record_decision("city-eoc", "warn", ["town"], now=end + 7)
+    paper = participant.record_decision("city-eoc", "warn", ["riverside"], minute=0,
+                                        now=end + 8)
+    assert paper["minute"] == 0 and not controller.decisions()[1]["after_end"]
 
 
 def test_no_decision_before_the_drill_starts(flood_copy: tuple[str, Path]) -> None:

@@ -48,6 +48,8 @@ def _write(tmp_path: Path, text: str) -> Path:
     (('scenario = "tiny-flood"', 'scenario = "no-such-scenario"'), "library[0].scenario",
      "no such file or bundled scenario"),
     (('speed = 60', 'speed = 60\ncolour = "red"'), "style.colour", "unknown field"),
+    (('id = "supplies"\nname = "物资保障组"', 'id = "decisions"\nname = "物资保障组"'),
+     "roles[3].id", "'decisions' is reserved"),
 ])
 def test_a_mistake_is_one_located_line(tmp_path: Path, change: tuple[str, str], field: str,
                                        expected: str) -> None:
