@@ -159,6 +159,17 @@ STRINGS: dict[str, dict[str, str]] = {
     "drill_record": {"en": "Record", "zh": "记录"},
     "drill_recorded": {"en": "Recorded at drill minute {minute:.0f}.",
                        "zh": "已记录（演练第 {minute:.0f} 分钟）。"},
+    "drill_end": {"en": "End the drill", "zh": "结束演练"},
+    "drill_end_help": {"en": "Stops the clock for good: no more injects; the drill can then be "
+                       "scored.", "zh": "终止演练计时，不再下达注入，之后可以评估。"},
+    "drill_recorded_blind": {"en": "Recorded at {time}.", "zh": "已于 {time} 记录。"},
+    "drill_recorded_at": {"en": "Recorded at", "zh": "记录时间"},
+    "drill_score_wait": {"en": "The drill is still running: end it (above) before scoring, so "
+                         "nobody sees the evaluation while playing.",
+                         "zh": "演练尚未结束：请先结束演练再评估，"
+                               "以免参演人员在演练中看到评估结果。"},
+    "drill_score_force": {"en": "Score now anyway (a controllers' preview)",
+                          "zh": "仍然现在评估（仅供导调人员预览）"},
     "drill_score": {"en": "Evaluation (after the drill)", "zh": "演练评估（演练结束后）"},
     "drill_experiment": {"en": "Experiment results to compare with (optional)",
                          "zh": "用于比较的试验结果目录（可选）"},

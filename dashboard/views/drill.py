@@ -7,6 +7,7 @@ folder (drills.session), so this page, ``drsim drill serve`` and ``drsim drill d
 share one drill.
 """
 
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +26,11 @@ st.title(tr("page_drill", lang))
 def _text(item: dict, field: str) -> str:
     """A bilingual field of the drill packet: ``field`` is Chinese, ``field_en`` English."""
     return str(item.get(field if zh else f"{field}_en") or item.get(field) or "")
+
+
+def _local(wall: float) -> str:
+    """A wall-clock time (epoch seconds) as this machine's local time of day."""
+    return datetime.fromtimestamp(wall).strftime("%H:%M:%S")
 
 
 def _expected(expected: dict | list | None) -> str:
@@ -97,6 +103,10 @@ if drill.has_key:
         if speed != clock.speed and d.button(tr("drill_set_speed", lang), key="drill_set_speed"):
             drill.set_speed(speed)
             st.rerun()
+        if not clock.ended and d.button(tr("drill_end", lang), key="drill_end",
+                                        help=tr("drill_end_help", lang)):
+            drill.end()
+            st.rerun()
 
     @st.fragment(run_every=2.0 if clock.started and not clock.paused and not clock.ended
                  else None)
@@ -164,13 +174,16 @@ with st.form("decision", clear_on_submit=True):
         except ConfigError as exc:
             st.error(str(exc), icon=":material/error:")
         else:
-            st.success(tr("drill_recorded", lang, minute=record["minute"]))
+            if drill.has_key:
+                st.success(tr("drill_recorded", lang, minute=record["minute"]))
+            else:   # participants do not see the drill clock (it would reveal the scenario)
+                st.success(tr("drill_recorded_blind", lang, time=_local(record["wall"])))
 
 # This role's own decisions (each role sees its own record, not the others').
 decisions = [d for d in drill.decisions() if d.get("role") == role]
 if decisions:
     st.dataframe(pd.DataFrame([{
-        tr("drill_minute", lang): round(float(d["minute"])), tr("drill_action", lang):
+        tr("drill_recorded_at", lang): _local(d["wall"]), tr("drill_action", lang):
         tr(f"action_{d['action']}", lang), tr("drill_targets", lang): ", ".join(d["targets"]),
         tr("drill_note", lang): d.get("note", "")} for d in decisions]),
         hide_index=True, key="drill_decisions")
@@ -179,11 +192,17 @@ if decisions:
 if drill.has_key:
     st.markdown(f"#### {tr('drill_score', lang)}")
     experiment = st.text_input(tr("drill_experiment", lang), key="drill_experiment")
-    if st.button(tr("drill_score_go", lang), key="drill_score_go"):
+    ended = drill.clock().ended
+    force = False
+    if not ended:
+        st.caption(tr("drill_score_wait", lang))
+        force = st.checkbox(tr("drill_score_force", lang), key="drill_score_force")
+    if st.button(tr("drill_score_go", lang), key="drill_score_go", disabled=not (ended or force)):
         with st.spinner(tr("drill_scoring", lang)):
             try:
                 report = score_drill(folder.strip(), key.strip(),
-                                     experiment=experiment.strip() or None, lang=lang)
+                                     experiment=experiment.strip() or None, lang=lang,
+                                     force=force)
             except ConfigError as exc:
                 st.error(str(exc), icon=":material/error:")
             else:

@@ -244,6 +244,9 @@ def test_tabletop_drill_seal_serve_decide_score(server, page, tmp_path, timings)
         page.get_by_text("Recorded at drill minute").wait_for()
     assert [d["action"] for d in Drill.open(tmp_path / "drill").decisions()] == ["warn",
                                                                                 "evacuate"]
+    page.get_by_role("button", name="End the drill").click()
+    page.get_by_role("button", name="Score the drill").and_(
+        page.locator(":enabled")).wait_for()
     started = time.perf_counter()
     page.get_by_role("button", name="Score the drill").click()
     page.get_by_text("Overall rating").wait_for(timeout=180_000)

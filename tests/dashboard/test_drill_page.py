@@ -66,6 +66,11 @@ def test_tabletop_journey_records_decisions_and_scores(sealed):
     assert [(d["role"], d["action"]) for d in decisions] == [("city-eoc", "warn"),
                                                              ("city-eoc", "evacuate")]
 
+    # Scoring waits for the end of the drill (nobody sees the evaluation while playing).
+    assert at.button(key="drill_score_go").disabled
+    at.button(key="drill_end").click()
+    at.run()
+    assert Drill.open(folder, key).clock().ended
     at.button(key="drill_score_go").click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
