@@ -45,8 +45,9 @@ with st.expander(tr("drill_seal", lang)):
     with st.form("seal"):
         specs = bundled_drill_names()
         spec = st.selectbox(tr("drill_spec", lang), specs, key="drill_spec")
+        # A new folder each time by default (sealing refuses a folder that is not empty).
         out = st.text_input(tr("drill_out", lang), key="drill_out",
-                            value=str(Path("drills-sealed") / "new-drill"))
+                            value=str(Path("exercises") / f"drill-{datetime.now():%Y%m%d-%H%M}"))
         if st.form_submit_button(tr("drill_seal_go", lang)):
             with st.spinner(tr("drill_sealing", lang)):
                 try:
