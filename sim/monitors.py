@@ -35,7 +35,9 @@ class LevelMonitor:
 
     def record(self, value: float) -> None:
         """Set the level to ``value`` from now on."""
-        now = self._env.now
+        # SimPy's clock read directly: ``Environment.now`` is a property, and a model records
+        # levels a hundred thousand times per run.
+        now = self._env._now
         if value > self.peak:
             self.peak = value
         if now == self._times[-1]:

@@ -4,8 +4,8 @@ Speed work on the flood model (see docs/models/flood.md, "Speed") must not chang
 result. Each shortcut is checked here against the straightforward formulation it stands for:
 cohort action bins summed by a reshape instead of a loop over delays, the last part of a
 departing group handed over whole, one zone's depth without the others, a group's tally
-observation kept once with its count, and the dispatcher's plain-loop choice of the fastest
-unit (earliest listed on a tie).
+observation kept once with its count, the dispatcher's plain-loop choice of the fastest
+unit (earliest listed on a tie), and the ledger's three-group moves unrolled.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.flood import _split_people
 from models.hazards.flood import HazardField
-from models.population import _sum_by_bin, sample_cohorts
+from models.population import Ledger, State, _sum_by_bin, sample_cohorts
 from models.rescue import RescueRequest, RescueSection, RescueService, TeamSpec
 from models.zones import Zone
 from sim.monitors import TallyMonitor
@@ -173,3 +174,34 @@ def test_of_identical_free_units_the_first_listed_is_sent():
     env.run(until=1000)
     assert [entity for _, _, entity, _, _ in trace.rows("rescued")] == ["team-boat-0"]
     assert [n for _, n in rescued] == [5]
+
+
+# --- ledger --------------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), groups=st.sampled_from([2, 3, 4]))
+def test_ledger_moves_equal_the_plain_array_arithmetic(seed, groups):
+    """The three-group move is unrolled (others take the loop): a random walk of moves, valid
+    and invalid, leaves the same counts, totals and levels as array arithmetic."""
+    rng = np.random.default_rng(seed)
+    people = rng.integers(0, 20, size=(2, groups))
+    env = simpy.Environment()
+    ledger = Ledger(env, people)
+    expected = np.zeros((2, len(State), groups), dtype=np.int64)
+    expected[:, State.AT_HOME] = people
+    for _ in range(40):
+        z = int(rng.integers(2))
+        src, dst = (State(int(s)) for s in rng.integers(0, len(State), size=2))
+        moved = rng.integers(-1, 8, size=groups).tolist()
+        if min(moved) < 0 or (np.array(moved) > expected[z, src]).any():
+            with pytest.raises(ValueError):
+                ledger.move(z, src, dst, moved)
+        else:
+            ledger.move(z, src, dst, moved)
+            expected[z, src] -= moved
+            expected[z, dst] += moved
+        np.testing.assert_array_equal(ledger.counts, expected)
+        for s in State:
+            assert ledger.state_total(s) == expected[:, s].sum()
+            assert ledger.monitors[s].current == expected[:, s].sum()
