@@ -115,6 +115,13 @@ class RescueRequest:
         self._people = np.asarray(value, dtype=np.int64)
         self.waiting = sum(self._people.tolist())
 
+    def set_counts(self, people: list[int], upper: list[int]) -> None:
+        """Set people and upper-floor counts from lists of Python ints (one rescue trip's
+        take, thousands per run: the setter's conversions and sum skipped)."""
+        self._people = np.array(people, dtype=np.int64)
+        self.upper = np.array(upper, dtype=np.int64)
+        self.waiting = sum(people)
+
     def key(self) -> tuple:
         children, _, elderly = self._people.tolist()
         vulnerable = children + elderly
@@ -255,18 +262,20 @@ class RescueService:
                 if not queue:
                     break
                 req = queue[0][2]
-                unit = self.idle.pop(self._fastest(req.zone))
+                position, there = self._fastest(req.zone)
+                unit = self.idle.pop(position)
                 load = min(req.waiting, unit.spec.people_per_trip)
                 # Reserve the people this trip will carry so other teams take the next ones.
                 take, take_upper = _take(req, load)
-                self._start_trip(unit, req, take, take_upper)
+                self._start_trip(unit, req, take, take_upper, there)
 
-    def _fastest(self, zone: int) -> int:
+    def _fastest(self, zone: int) -> tuple[int, float]:
         """Position in the idle list of the unit that can be at ``zone`` first (the earliest
-        listed on a tie)."""
+        listed on a tie), and its minutes to get there (returned so the trip need not time
+        the unit again)."""
         idle = self.idle
         if len(idle) == 1:
-            return 0
+            return 0, self._arrival_minutes(idle[0], zone)
         # A plain loop: most dispatches see a handful of idle units (one returning from a
         # trip), where NumPy's per-call overhead would cost more than the arithmetic.
         best, best_minutes = 0, math.inf
@@ -274,7 +283,7 @@ class RescueService:
             minutes = self._arrival_minutes(unit, zone)
             if minutes < best_minutes:
                 best, best_minutes = i, minutes
-        return best
+        return best, best_minutes
 
     def _arrival_minutes(self, unit: _Unit, zone: int) -> float:
         """Minutes until ``unit``, sent now, reaches the people at ``zone``."""
@@ -295,13 +304,12 @@ class RescueService:
         self.env.timeout(delay).callbacks.append(lambda _: action(*args))
 
     def _start_trip(self, unit: _Unit, req: RescueRequest, take: np.ndarray,
-                    take_upper: np.ndarray) -> None:
-        """Send ``unit`` to ``req`` now to bring out ``take``. The whole trip is known at
-        dispatch, so its end is one scheduled callback (the team's arrival at the call is
-        recorded as the time it will get there)."""
+                    take_upper: np.ndarray, there: float) -> None:
+        """Send ``unit``, ``there`` minutes from ``req``, now to bring out ``take``. The whole
+        trip is known at dispatch, so its end is one scheduled callback (the team's arrival at
+        the call is recorded as the time it will get there)."""
         env, spec = self.env, unit.spec
         self.busy.record(self.busy.current + 1)
-        there = self._arrival_minutes(unit, req.zone)
         unit.mobilized = True
         req.first_reached = min(req.first_reached, env.now + there)
         people = sum(take.tolist())
@@ -376,7 +384,6 @@ def _take(req: RescueRequest, load: int) -> tuple[np.ndarray, np.ndarray]:
         left -= n
     # From the ground floor first: only what the ground floor cannot give comes from upstairs.
     take_upper = [max(0, t - (p - u)) for t, p, u in zip(take, people, upper, strict=True)]
-    req.people = np.array([p - t for p, t in zip(people, take, strict=True)], dtype=np.int64)
-    req.upper = np.array([u - t for u, t in zip(upper, take_upper, strict=True)],
-                         dtype=np.int64)
+    req.set_counts([p - t for p, t in zip(people, take, strict=True)],
+                   [u - t for u, t in zip(upper, take_upper, strict=True)])
     return np.array(take, dtype=np.int64), np.array(take_upper, dtype=np.int64)
