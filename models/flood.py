@@ -27,6 +27,7 @@ Every person is in exactly one state at every time (:class:`models.population.Le
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping
 from typing import Literal
 
@@ -348,7 +349,7 @@ class FloodRun:
         # Acting people come from the warned; people alerted and acting in the same bin were
         # moved to warned just before.
         warned = self.ledger.held_list(z, State.WARNED)
-        people = [min(n, w) for n, w in zip(people, warned, strict=True)]
+        people = list(map(min, people, warned))   # map of a builtin: no comprehension frame
         p_vertical = zone.share_multistorey * evac.vertical_refuge
         p_shelter = (1.0 - p_vertical) * evac.public_shelter
         split = self.evac_rng.multinomial(
@@ -358,7 +359,7 @@ class FloodRun:
         vertical, shelter, self_arranged = split.T.tolist()
         self.ledger.move(z, State.WARNED, State.VERTICAL_REFUGE, vertical)
         self.ledger.move(z, State.WARNED, State.IN_TRANSIT,
-                         [a + b for a, b in zip(shelter, self_arranged, strict=True)])
+                         list(map(operator.add, shelter, self_arranged)))
         for kind, leaving in (("shelter", shelter), ("self", self_arranged)):
             if any(leaving):
                 self._evacuate(z, leaving, kind)
@@ -393,7 +394,9 @@ class FloodRun:
         for minutes, state, shelter, part in self._destinations(z, people, plan):
             t = cleared + minutes
             if shelter is not None:
-                t = max(t, self.shelters.open_at[shelter])  # wait at the door until it opens
+                # Wait at the door until it opens (a float: a NumPy time would make env.now
+                # and every later time computed from it a NumPy scalar).
+                t = max(t, float(self.shelters.open_at[shelter]))
             self._at(t, self._arrive, z, state, shelter, part)
 
     def _destinations(self, z: int, people: list[int], plan: list[tuple[int, int]]
@@ -405,7 +408,7 @@ class FloodRun:
         parts = _split_people(people, [*reserved, sum(people) - sum(reserved)])
         trips = []
         for (shelter, _), part in zip(plan, parts, strict=False):
-            km = self.shelters.distance_km[z, shelter] * evac.detour_factor
+            km = float(self.shelters.distance_km[z, shelter]) * evac.detour_factor   # no NumPy time
             trips.append((km / evac.speed_kmh * 60.0, State.PUBLIC_SHELTER, shelter, part))
         rest = parts[-1]
         if sum(rest) > 0:
@@ -457,7 +460,7 @@ class FloodRun:
         for _, state, shelter, group_people in self._destinations(z, people, plan):
             t = env.now
             if shelter is not None:
-                t = max(t, self.shelters.open_at[shelter])
+                t = max(t, float(self.shelters.open_at[shelter]))
             self._at(t, self._arrive, z, state, shelter, group_people)
 
     def _release_plan(self, plan: list[tuple[int, int]]) -> None:
@@ -561,7 +564,7 @@ class FloodRun:
         plan, left = self.shelters.assign(req.zone, sum(people))
         for shelter, n in plan:
             # Transport from the boat landing is not modelled; they enter once it is open.
-            self._at(max(self.env.now, self.shelters.open_at[shelter]), self._enter_shelter,
+            self._at(max(self.env.now, float(self.shelters.open_at[shelter])), self._enter_shelter,
                      shelter, req.home, n)
         self.rescued_unsheltered += left
 

@@ -565,7 +565,8 @@ class SupplyChain:
             return self._route_minutes((depot.spec.lon, depot.spec.lat),
                                        self._shelter_lonlat[shelter], self.env.now)
         depot_index = self.depots.index(depot)
-        km = self.distance_km[depot_index, shelter] * self.section.detour_factor
+        # A float, not a NumPy scalar: a NumPy delay would make env.now one for later events.
+        km = float(self.distance_km[depot_index, shelter]) * self.section.detour_factor
         return km / fleet.speed_kmh * 60.0
 
     def _truck(self, depot: _DepotState, shelter: int, load: dict[Origin, np.ndarray]):
