@@ -137,8 +137,18 @@ def _stats(values: np.ndarray) -> tuple[float, float, float, int]:
         middle = float(np.median(values))
     else:
         middle = float(values.mean())
-    return middle, float(np.quantile(values, LOW)), float(np.quantile(values, HIGH)), \
-        int(values.size)
+    return middle, _quantile(values, LOW), _quantile(values, HIGH), int(values.size)
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """A quantile where +inf ("never within the horizon") is the largest value rather than a
+    source of NaN in the interpolation (as sim.output does for the KPI summary)."""
+    ordered = np.sort(values)
+    position = q * (ordered.size - 1)
+    low, high = ordered[int(np.floor(position))], ordered[int(np.ceil(position))]
+    if low == high or not np.isfinite(low) or not np.isfinite(high):
+        return float(high if position - np.floor(position) > 0 else low)
+    return float(low + (high - low) * (position - np.floor(position)))
 
 
 def kpi_cards(results: Sequence[ReplicationResult]) -> list[KpiCard]:
