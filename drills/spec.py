@@ -47,7 +47,6 @@ across its range, so a spec that loads can always be sealed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -57,7 +56,7 @@ import numpy as np
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from experiments.spec import Uncertainty
-from models.kpis import KPIS, Target
+from models.kpis import KPIS, Target, parse_target
 from models.loading import load_scenario, resolve_source, with_overrides
 from models.orders import ACTIONS
 from models.scenario import ScenarioBase
@@ -233,19 +232,6 @@ class Role(StrictModel):
         return not self.actions or action in self.actions
 
 
-_TARGET = re.compile(r"^\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
-
-
-def _target(value: Any) -> Any:
-    """A target written as in experiment specs: "< 10", ">= 0.9"."""
-    if value is None or isinstance(value, Target):
-        return value
-    match = _TARGET.match(str(value))
-    if not match:
-        raise ValueError('expected a target such as "< 10" or ">= 0.9"')
-    return Target(match.group(1), float(match.group(2)))
-
-
 class Objective(StrictModel):
     """An objective of the drill, judged on plan indicators and on the expected actions."""
 
@@ -258,7 +244,7 @@ class Objective(StrictModel):
                                   "injects that test this objective.")
     kpis: list[str] = Field(default_factory=list, description="Plan indicators it is judged "
                             "on (models/kpis.py names); those a scenario lacks are skipped.")
-    targets: dict[str, Annotated[Target | None, BeforeValidator(_target)]] = Field(
+    targets: dict[str, Annotated[Target | None, BeforeValidator(parse_target)]] = Field(
         default_factory=dict, description="Targets overriding the KPI catalogue's, e.g. "
         "{ deaths = \"< 1\" }.")
 

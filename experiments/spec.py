@@ -33,14 +33,13 @@ Replication k of every option gets the same uncertainty draws and the same rando
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
 
-from models.kpis import Target, describe
+from models.kpis import Target, describe, parse_target
 from models.loading import load_scenario, resolve_source, with_overrides
 from models.scenario import ScenarioBase
 from sim.config import ConfigError, StrictModel, read_toml, validate
@@ -80,23 +79,11 @@ class Option(StrictModel):
     cost_yearly_cny: float = Field(default=0.0, ge=0, description="Running cost per year (CNY).")
 
 
-_TARGET = re.compile(r"^\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
-
-
-def _target(value: Any) -> Any:
-    if value is None or isinstance(value, Target):
-        return value
-    match = _TARGET.match(str(value))
-    if not match:
-        raise ValueError('expected a target such as "< 10" or ">= 0.9"')
-    return Target(match.group(1), float(match.group(2)))
-
-
 class Outcome(StrictModel):
     """An outcome (M): a KPI to analyse, with its plan target (default: the KPI catalogue's)."""
 
     kpi: str = Field(min_length=1)
-    target: Annotated[Target | None, BeforeValidator(_target)] = None
+    target: Annotated[Target | None, BeforeValidator(parse_target)] = None
 
     model_config = StrictModel.model_config | {"arbitrary_types_allowed": True}
 

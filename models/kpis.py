@@ -8,9 +8,10 @@ them readably and mark targets met or missed. Targets come from
 from __future__ import annotations
 
 import operator
+import re
 from dataclasses import dataclass
 
-__all__ = ["Kpi", "Target", "KPIS", "describe"]
+__all__ = ["Kpi", "Target", "KPIS", "describe", "parse_target"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,20 @@ class Target:
 
     def __str__(self) -> str:
         return f"{self.op} {self.value:g}"
+
+
+_TARGET = re.compile(r"^\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
+
+
+def parse_target(value: object) -> Target | None:
+    """A target as written in specs, "< 10" or ">= 0.9" (None and Targets pass through); a
+    pydantic BeforeValidator for experiment and drill specs."""
+    if value is None or isinstance(value, Target):
+        return value
+    match = _TARGET.match(str(value))
+    if not match:
+        raise ValueError('expected a target such as "< 10" or ">= 0.9"')
+    return Target(match.group(1), float(match.group(2)))
 
 
 @dataclass(frozen=True)
