@@ -20,7 +20,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "page_compare": {"en": "Option comparison", "zh": "方案比选"},
     "page_drill": {"en": "Drill control", "zh": "演练导调"},
     # Explorer
-    "scenario_source": {"en": "Scenario", "zh": "情景"},
     "bundled": {"en": "Bundled scenario", "zh": "内置情景"},
     "upload": {"en": "Or upload a scenario file (TOML)", "zh": "或上传情景文件（TOML）"},
     "upload_error": {"en": "This scenario file cannot be used", "zh": "该情景文件无法使用"},
@@ -97,11 +96,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "briefing": {"en": "Download one-page briefing (HTML)", "zh": "下载一页简报（HTML）"},
     "option": {"en": "Option", "zh": "方案"},
     "mean": {"en": "Mean", "zh": "均值"},
-    "ci": {"en": "95 % CI", "zh": "95%置信区间"},
     "p_met": {"en": "P(target met)", "zh": "达标概率"},
     "cost_m": {"en": "Total cost (M CNY)", "zh": "总成本（百万元）"},
     "deaths_averted": {"en": "Deaths averted per event", "zh": "每次灾害减少死亡人数"},
-    "better": {"en": "better", "zh": "更优"},
     "lower_better": {"en": "lower is better", "zh": "越低越好"},
     "higher_better": {"en": "higher is better", "zh": "越高越好"},
     # Drill control
