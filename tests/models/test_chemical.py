@@ -32,19 +32,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import kept_runs
 import numpy as np
 import pandas as pd
 import pytest
+from kept_runs import same_kpis
 from typer.testing import CliRunner
 
 from drsim.cli import app
-from models.catalog import build
 from models.chemical import ChemicalRun, ExposureSection, _Harm, _indoor
 from models.geo import haversine_km
 from models.hazards.plume import CALM_WIND_M_S
 from models.hazards.toxicity import CHLORINE_PROBIT, indoor_concentration, toxic_load
 from models.loading import bundled_path, load_scenario
-from sim.runner import ReplicationResult, run_replication
+from sim.runner import ReplicationResult
 
 USAGE_ERROR = 2
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,23 +81,7 @@ def run_kept(overrides: Mapping[str, Any] = (), replication: int = 0,
     items = dict(overrides)
     if release is not None:
         items["source.release"] = {**CHLORINE, **release}
-    scenario = load_scenario("tiny-plume", items)
-    kept: list[ChemicalRun] = []
-
-    def build_and_keep(ctx, sc):
-        run = build(ctx, sc)
-        kept.append(run)
-        return run
-
-    result = run_replication(build_and_keep, scenario, replication, root_seed, scenario.horizon,
-                             report_every=scenario.report_every)
-    return result, kept[0]
-
-
-def same_kpis(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
-    """Equal KPI dicts, NaN equal to NaN."""
-    return a.keys() == b.keys() and all(
-        (math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a)
+    return kept_runs.run_kept(load_scenario("tiny-plume", items), replication, root_seed)
 
 
 # --- 1. shelter in place or evacuate --------------------------------------------------------------

@@ -29,14 +29,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import kept_runs
 import numpy as np
 import pytest
+from kept_runs import same_kpis
 
-from models.catalog import build
 from models.chemical import ChemicalRun
 from models.loading import bundled_path, load_scenario
 from sim.config import ConfigError
-from sim.runner import ReplicationResult, run_replication
+from sim.runner import ReplicationResult
 
 ZONES = [f"z{col}{row}" for col in range(5) for row in range(5)]
 CHLORINE = {"kind": "continuous", "chemical": "chlorine", "rate_kg_s": 2.0, "duration": "1h"}
@@ -59,26 +60,12 @@ ROADS = {
 
 def run_kept(overrides: Mapping[str, Any] = (), replication: int = 0,
              scenario: str = "tiny-plume") -> tuple[ReplicationResult, ChemicalRun]:
-    sc = load_scenario(scenario, dict(overrides))
-    kept: list[ChemicalRun] = []
-
-    def build_and_keep(ctx, s):
-        kept.append(build(ctx, s))
-        return kept[-1]
-
-    result = run_replication(build_and_keep, sc, replication, 1, sc.horizon,
-                             report_every=sc.report_every)
-    return result, kept[0]
+    return kept_runs.run_kept(load_scenario(scenario, dict(overrides)), replication)
 
 
 def orders(*items: tuple[float, str, list[str]], replaces_plan: bool = False) -> dict:
     return {"orders": {"replaces_plan": replaces_plan, "orders": [
         {"at": at, "action": action, "targets": targets} for at, action, targets in items]}}
-
-
-def same_kpis(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
-    return a.keys() == b.keys() and all(
-        (math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a)
 
 
 # --- 1. no orders, no change ------------------------------------------------------------------

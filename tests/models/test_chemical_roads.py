@@ -24,15 +24,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import kept_runs
 import numpy as np
 import pytest
 import simpy
 
-from models.catalog import build
 from models.chemical import ChemicalRun, _zone_containing
 from models.loading import bundled_path, load_scenario
 from sim.config import ConfigError
-from sim.runner import ReplicationContext, ReplicationResult, run_replication
+from sim.runner import ReplicationContext, ReplicationResult
 from sim.streams import Streams
 from sim.trace import Trace
 
@@ -70,16 +70,7 @@ FIRE_ONLY = {"source.release": CHLORINE, **STEADY_WIND, "response.hazmat_teams":
 def run_kept(scenario: str = "tiny-plume", overrides: Mapping[str, Any] = (),
              replication: int = 0, root_seed: int = 1) -> tuple[ReplicationResult, ChemicalRun]:
     """One replication through the real loader, catalogue and runner, keeping the model."""
-    sc = load_scenario(scenario, dict(overrides))
-    kept: list[ChemicalRun] = []
-
-    def build_and_keep(ctx, s):
-        kept.append(build(ctx, s))
-        return kept[-1]
-
-    result = run_replication(build_and_keep, sc, replication, root_seed, sc.horizon,
-                             report_every=sc.report_every)
-    return result, kept[0]
+    return kept_runs.run_kept(load_scenario(scenario, dict(overrides)), replication, root_seed)
 
 
 def closing(*links: str, at: float = 0.0, reopen: float | None = None) -> dict[str, Any]:

@@ -34,11 +34,12 @@ import pytest
 import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kept_runs import run_kept, same_kpis
 from typer.testing import CliRunner
 
 from drsim.cli import app
 from models.catalog import build
-from models.flood import FloodRun, FloodScenario
+from models.flood import FloodScenario
 from models.lifeloss import LifeLossSection, lethality_in_building
 from models.loading import bundled_path, load_scenario, with_overrides
 from models.population import State
@@ -50,28 +51,6 @@ STATES = [state.label for state in State]
 USAGE_ERROR = 2
 GOLDEN = Path(__file__).parent / "golden" / "tiny-flood-seed1.json"
 UPDATE_GOLDEN = "DRSIM_UPDATE_GOLDEN"
-
-
-def run_kept(scenario: FloodScenario, replication: int = 0,
-             root_seed: int = 1) -> tuple[ReplicationResult, FloodRun]:
-    """One replication through the real runner and catalogue, keeping the model object so its
-    ledger and shelters can be inspected after the run."""
-    kept: list[FloodRun] = []
-
-    def build_and_keep(ctx, sc):
-        run = build(ctx, sc)
-        kept.append(run)
-        return run
-
-    result = run_replication(build_and_keep, scenario, replication, root_seed, scenario.horizon,
-                             report_every=scenario.report_every)
-    return result, kept[0]
-
-
-def same_kpis(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
-    """Equal KPI dicts, NaN equal to NaN."""
-    return a.keys() == b.keys() and all(
-        (math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a)
 
 
 def tiny_flood_data() -> dict[str, Any]:

@@ -36,8 +36,8 @@ import pandas as pd
 import pytest
 import simpy
 import tomli_w
+from kept_runs import run_kept, same_kpis
 
-from models.catalog import build
 from models.evacuation import RoadNetwork
 from models.flood import FloodRun, FloodScenario
 from models.loading import bundled_path, load_scenario
@@ -46,7 +46,7 @@ from models.population import State
 from models.rescue import RescueRequest, RescueSection, RescueService, TeamSpec
 from models.zones import Zone
 from sim.config import ConfigError, canonical_hash
-from sim.runner import ReplicationResult, run_replication
+from sim.runner import ReplicationResult
 from sim.trace import Trace
 
 AT_RISK = ["riverside", "town", "terrace"]
@@ -61,25 +61,6 @@ def tiny(orders: Mapping[str, Any] | None = None) -> FloodScenario:
 
 def order(at: float, action: str, *targets: str) -> dict[str, Any]:
     return {"at": at, "action": action, "targets": list(targets)}
-
-
-def run_kept(scenario: FloodScenario, replication: int = 0, root_seed: int = 1,
-             trace: bool = False) -> tuple[ReplicationResult, FloodRun]:
-    """One replication through the real runner, keeping the model object for inspection."""
-    kept: list[FloodRun] = []
-
-    def build_and_keep(ctx, sc):
-        kept.append(build(ctx, sc))
-        return kept[-1]
-
-    result = run_replication(build_and_keep, scenario, replication, root_seed, scenario.horizon,
-                             report_every=scenario.report_every, trace=trace)
-    return result, kept[0]
-
-
-def same_kpis(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
-    return a.keys() == b.keys() and all(
-        (math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a)
 
 
 def team_rescue_times(result: ReplicationResult, team: str) -> list[float]:

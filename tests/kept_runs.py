@@ -1,0 +1,32 @@
+"""Test helpers shared by the model tests: one replication through the real runner and
+catalogue keeping the model object for inspection, and KPI equality with NaN == NaN."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from models.catalog import build
+from models.scenario import ScenarioBase
+from sim.runner import ReplicationResult, run_replication
+
+
+def run_kept(scenario: ScenarioBase, replication: int = 0, root_seed: int = 1,
+             trace: bool = False) -> tuple[ReplicationResult, Any]:
+    """One replication of ``scenario``; returns the result and the model object it ran."""
+    kept: list[Any] = []
+
+    def build_and_keep(ctx, sc):
+        kept.append(build(ctx, sc))
+        return kept[-1]
+
+    result = run_replication(build_and_keep, scenario, replication, root_seed, scenario.horizon,
+                             report_every=scenario.report_every, trace=trace)
+    return result, kept[0]
+
+
+def same_kpis(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
+    """Equal KPI dicts, NaN equal to NaN."""
+    return a.keys() == b.keys() and all(
+        (math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a)
