@@ -7,24 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from testkit import SMALL_QUEUE
 from typer.testing import CliRunner
 
 from drsim.cli import app
-
-# A small, fast queue scenario. Line numbers matter to the error-location tests:
-#   1 schema_version, 2 name, 3 model, 4 horizon, 6 [queue], 7 servers, 8 mean_interarrival,
-#   9 mean_service.
-SMALL_QUEUE = """\
-schema_version = 1
-name = "small-queue"
-model = "queue"
-horizon = "1d"
-
-[queue]
-servers = 3
-mean_interarrival = "1min"
-mean_service = "2.5min"
-"""
 
 # Wide enough that rich never wraps a KPI label in the table.
 WIDE = {"COLUMNS": "200", "NO_COLOR": "1"}

@@ -7,23 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from testkit import SMALL_QUEUE
 
 from models.loading import bundled_path
-
-# A small valid queue scenario; the line numbers matter to the error-location tests:
-#   1 schema_version, 2 name, 3 model, 4 horizon, 6 [queue], 7 servers, 8 mean_interarrival,
-#   9 mean_service.
-SMALL_QUEUE = """\
-schema_version = 1
-name = "small-queue"
-model = "queue"
-horizon = "1d"
-
-[queue]
-servers = 3
-mean_interarrival = "1min"
-mean_service = "2.5min"
-"""
 
 
 @pytest.fixture(scope="session")

@@ -32,11 +32,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import kept_runs
 import numpy as np
 import pandas as pd
 import pytest
-from kept_runs import same_kpis
+import testkit
+from testkit import same_kpis
 from typer.testing import CliRunner
 
 from drsim.cli import app
@@ -81,7 +81,7 @@ def run_kept(overrides: Mapping[str, Any] = (), replication: int = 0,
     items = dict(overrides)
     if release is not None:
         items["source.release"] = {**CHLORINE, **release}
-    return kept_runs.run_kept(load_scenario("tiny-plume", items), replication, root_seed)
+    return testkit.run_kept(load_scenario("tiny-plume", items), replication, root_seed)
 
 
 # --- 1. shelter in place or evacuate --------------------------------------------------------------

@@ -29,10 +29,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import kept_runs
 import numpy as np
 import pytest
-from kept_runs import same_kpis
+import testkit
+from testkit import same_kpis
 
 from models.chemical import ChemicalRun
 from models.loading import bundled_path, load_scenario
@@ -60,7 +60,7 @@ ROADS = {
 
 def run_kept(overrides: Mapping[str, Any] = (), replication: int = 0,
              scenario: str = "tiny-plume") -> tuple[ReplicationResult, ChemicalRun]:
-    return kept_runs.run_kept(load_scenario(scenario, dict(overrides)), replication)
+    return testkit.run_kept(load_scenario(scenario, dict(overrides)), replication)
 
 
 def orders(*items: tuple[float, str, list[str]], replaces_plan: bool = False) -> dict:

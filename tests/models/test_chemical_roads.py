@@ -24,10 +24,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import kept_runs
 import numpy as np
 import pytest
 import simpy
+import testkit
 
 from models.chemical import ChemicalRun, _zone_containing
 from models.loading import bundled_path, load_scenario
@@ -70,7 +70,7 @@ FIRE_ONLY = {"source.release": CHLORINE, **STEADY_WIND, "response.hazmat_teams":
 def run_kept(scenario: str = "tiny-plume", overrides: Mapping[str, Any] = (),
              replication: int = 0, root_seed: int = 1) -> tuple[ReplicationResult, ChemicalRun]:
     """One replication through the real loader, catalogue and runner, keeping the model."""
-    return kept_runs.run_kept(load_scenario(scenario, dict(overrides)), replication, root_seed)
+    return testkit.run_kept(load_scenario(scenario, dict(overrides)), replication, root_seed)
 
 
 def closing(*links: str, at: float = 0.0, reopen: float | None = None) -> dict[str, Any]:

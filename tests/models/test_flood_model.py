@@ -34,7 +34,7 @@ import pytest
 import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kept_runs import run_kept, same_kpis
+from testkit import run_kept, same_kpis
 from typer.testing import CliRunner
 
 from drsim.cli import app

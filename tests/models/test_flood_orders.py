@@ -36,7 +36,7 @@ import pandas as pd
 import pytest
 import simpy
 import tomli_w
-from kept_runs import run_kept, same_kpis
+from testkit import run_kept, same_kpis
 
 from models.evacuation import RoadNetwork
 from models.flood import FloodRun, FloodScenario
