@@ -1,43 +1,46 @@
-"""The models drsim can run, keyed by a scenario's ``model`` field.
+"""The models drsim can run, keyed by a scenario's ``model`` field: name -> :class:`ModelSpec`.
 
-Adding a model: write its scenario class (a :class:`models.scenario.ScenarioBase` subclass with
-``model: Literal["name"]``) and build function, and register both in :data:`MODELS`.
+Adding a model: a package ``models/<name>/`` with its scenario class (a
+:class:`models.scenario.ScenarioBase` subclass with ``model: Literal["name"]``), its build
+function and its ``spec.py`` (:class:`models.spec.ModelSpec`), registered in :data:`MODELS`
+here, or at run time with :func:`register` (a plug-in, or a test's toy model).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
-from models.chemical import ChemicalScenario, build_chemical
-from models.flood import FloodScenario, build_flood
-from models.queueing import QueueScenario, build_queue
+from models.chemical.spec import SPEC as CHEMICAL
+from models.flood.spec import SPEC as FLOOD
+from models.queue.spec import SPEC as QUEUE
 from models.scenario import ScenarioBase
+from models.spec import ModelSpec
 from sim.runner import Replication, ReplicationContext
 
-__all__ = ["MODELS", "ModelEntry", "build", "scenario_json_schema"]
+__all__ = ["MODELS", "ModelSpec", "build", "register", "scenario_json_schema", "spec_for",
+           "unregister"]
+
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (FLOOD, CHEMICAL, QUEUE)}
 
 
-@dataclass(frozen=True)
-class ModelEntry:
-    scenario: type[ScenarioBase]
-    build: Callable[[ReplicationContext, Any], Replication]
-    summary: str
+def register(spec: ModelSpec) -> None:
+    """Add ``spec`` to the catalogue (its name must be new)."""
+    if spec.name in MODELS:
+        raise ValueError(f"a model named {spec.name!r} is already registered")
+    MODELS[spec.name] = spec
 
 
-MODELS: dict[str, ModelEntry] = {
-    "flood": ModelEntry(FloodScenario, build_flood,
-                        "City-scale flood: hazard, warnings, evacuation, shelters, rescue, "
-                        "life loss"),
-    "chemical": ModelEntry(ChemicalScenario, build_chemical,
-                           "Hazardous-chemical release: plume, warning, shelter in place or "
-                           "evacuation, hazmat, EMS"),
-    "queue": ModelEntry(QueueScenario, build_queue,
-                        "Reference M/M/c queue (engine validation against Erlang C)"),
-}
+def unregister(name: str) -> None:
+    """Remove a model added with :func:`register` (tests)."""
+    MODELS.pop(name, None)
+
+
+def spec_for(scenario: ScenarioBase | str) -> ModelSpec:
+    """The spec of a scenario's model (or of a model name)."""
+    name = scenario if isinstance(scenario, str) else scenario.model
+    return MODELS[name]
 
 
 def build(ctx: ReplicationContext, scenario: ScenarioBase) -> Replication:

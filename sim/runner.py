@@ -25,6 +25,7 @@ from sim.trace import Trace
 
 __all__ = [
     "Build",
+    "Observer",
     "Replication",
     "ReplicationContext",
     "ReplicationResult",
@@ -65,6 +66,8 @@ class Replication(Protocol):
 
 
 Build = Callable[[ReplicationContext, S], Replication]
+# Called after the build and before the run: may register its own (read-only) processes.
+Observer = Callable[[ReplicationContext, Replication], None]
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,9 @@ class ReplicationResult:
 
     ``timeseries`` has a ``time`` column (minutes, on the report grid) and one column per series.
     ``events`` counts SimPy events processed; ``wall_time_s`` covers build and run. ``extras`` is
-    the model's optional ``extras()`` (see :class:`Replication`), as plain JSON types.
+    the model's optional ``extras()`` (see :class:`Replication`), as plain JSON types. ``model``
+    is the model object itself when asked for (``keep_model=True``: drills and tests inspect
+    it), else None; it is never saved.
     """
 
     replication: int
@@ -84,6 +89,7 @@ class ReplicationResult:
     events: int
     trace: pd.DataFrame | None = field(default=None, repr=False)
     extras: dict[str, Any] = field(default_factory=dict, repr=False)
+    model: Any = field(default=None, repr=False, compare=False)
 
 
 def report_grid(until: float, step: float | None = None) -> np.ndarray:
@@ -127,14 +133,20 @@ def _extras(model: Replication) -> dict[str, Any]:
 def run_replication(
     build: Build[S], scenario: S, replication: int, root_seed: int | None, until: float,
     *, report_every: float | None = None, trace: bool = False,
+    observers: Iterable[Observer] = (), keep_model: bool = False,
 ) -> ReplicationResult:
     """Build the model, run it to ``until`` (minutes) and collect KPIs, series, extras and
-    counts."""
+    counts. Each of ``observers`` is called with the context and the built model before the
+    run (to watch it; it must draw no random numbers); ``keep_model`` puts the model object
+    into the result."""
     started = time.perf_counter()
     env = simpy.Environment()
     streams = Streams(root_seed, replication)
     log = Trace(enabled=trace)
-    model = build(ReplicationContext(env, streams, log), scenario)
+    ctx = ReplicationContext(env, streams, log)
+    model = build(ctx, scenario)
+    for observer in observers:
+        observer(ctx, model)
     env.run(until=until)
     wall = time.perf_counter() - started
     grid = report_grid(until, report_every)
@@ -149,6 +161,7 @@ def run_replication(
         events=_events_processed(env),
         trace=log.to_frame() if trace else None,
         extras=_extras(model),
+        model=model if keep_model else None,
     )
 
 

@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from models.catalog import build
-from models.chemical import ChemicalRun, _receptor_points
+from models.chemical.run import ChemicalRun, _receptor_points
 from models.hazards.plume import concentration_series, local_metres, lonlat_from_local
 from models.hazards.toxicity import aegl, threat_zones
 from models.loading import load_scenario

@@ -12,7 +12,7 @@ from click.testing import Result
 from drsim import __version__
 from models.kpis import describe
 from models.loading import load_scenario
-from models.queueing import erlang_c
+from models.queue import erlang_c
 from sim.config import canonical_hash
 
 QUEUE_KPIS = ["customers_served", "wait_mean_min", "wait_p90_min", "wait_probability",

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from models.catalog import MODELS
 from models.loading import bundled_path, load_scenario
-from models.queueing import QueueScenario
+from models.queue import QueueScenario
 from models.scenario import ScenarioBase
 from sim.config import ConfigError, apply_overrides, parse_override
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.loading import load_scenario, with_overrides
-from models.queueing import QueueScenario
+from models.queue import QueueScenario
 from sim.config import canonical_hash, canonical_json, validate
 
 

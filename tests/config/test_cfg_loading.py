@@ -9,7 +9,7 @@ import pytest
 
 from models.catalog import MODELS, scenario_json_schema
 from models.loading import bundled_names, bundled_path, load_scenario, with_overrides
-from models.queueing import QueueScenario
+from models.queue import QueueScenario
 from models.scenario import SCHEMA_VERSION
 from sim.config import ConfigError
 

@@ -40,7 +40,7 @@ from testkit import same_kpis
 from typer.testing import CliRunner
 
 from drsim.cli import app
-from models.chemical import ChemicalRun, ExposureSection, _Harm, _indoor
+from models.chemical.run import ChemicalRun, ExposureSection, _Harm, _indoor
 from models.geo import haversine_km
 from models.hazards.plume import CALM_WIND_M_S
 from models.hazards.toxicity import CHLORINE_PROBIT, indoor_concentration, toxic_load

@@ -29,7 +29,7 @@ import pytest
 import simpy
 import testkit
 
-from models.chemical import ChemicalRun, _zone_containing
+from models.chemical.run import ChemicalRun, _zone_containing
 from models.loading import bundled_path, load_scenario
 from sim.config import ConfigError
 from sim.runner import ReplicationContext, ReplicationResult

@@ -18,7 +18,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.flood import _split_people
+from models.flood.run import _split_people
 from models.hazards.flood import HazardField
 from models.population import Ledger, State, _sum_by_bin, sample_cohorts
 from models.rescue import RescueRequest, RescueSection, RescueService, TeamSpec

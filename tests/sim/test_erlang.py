@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from models.loading import load_scenario
-from models.queueing import build_queue, erlang_c
+from models.queue import build_queue, erlang_c
 from sim.runner import run_replications
 
 

@@ -35,240 +35,33 @@ import bisect
 import copy
 import math
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Literal
 
 import numpy as np
 import simpy
-from pydantic import Field, field_validator, model_validator
 from scipy.signal import lfilter
 
+from models.chemical.scenario import (
+    ZONE_ORDERS,
+    ChemicalScenario,
+    ExposureSection,
+    WeatherSpec,
+    _segment_distances_m,
+    road_links,
+)
 from models.evacuation import RoadNetwork, RoadsSection
 from models.geo import distance_matrix_km, haversine_km
 from models.hazards.plume import WeatherStep, concentration_series, local_metres, pasquill_class
-from models.hazards.source import ContinuousRelease, InstantaneousRelease, PoolRelease
 from models.hazards.toxicity import PROBITS, aegl, probit_lethality, threat_zones
-from models.orders import OrdersSection, check_orders, link_key
+from models.orders import link_key
 from models.population import sample_cohorts
-from models.scenario import ScenarioBase
-from models.warnings import WarningsSection, is_daytime, simulate_warnings
-from models.zones import Share, ZoneBase
-from sim.config import StrictModel
-from sim.distributions import Uncertain, sample
+from models.warnings import is_daytime, simulate_warnings
+from sim.distributions import sample
 from sim.monitors import LevelMonitor, TallyMonitor
 from sim.resources import MonitoredPriorityResource
 from sim.runner import ReplicationContext
-from sim.units import Duration
 
-__all__ = ["ChemicalScenario", "ChemicalRun", "build_chemical"]
+__all__ = ["ChemicalRun", "build_chemical"]
 
-# A transport release's coordinates must lie this close to its road link (a typo guard).
-SOURCE_ON_LINK_M = 500.0
-
-# Orders that issue the authorities' warning to zones (each with or without an instruction).
-ZONE_ORDERS = ("warn", "shelter_in_place", "evacuate")
-
-Release = Annotated[ContinuousRelease | InstantaneousRelease | PoolRelease,
-                    Field(discriminator="kind")]
-Stability = Literal["A", "B", "C", "D", "E", "F"]
-
-
-class ChemicalZone(ZoneBase):
-    """A zone around the source; its centre is the receptor (ground level)."""
-
-
-class SourceSection(StrictModel):
-    name: str = ""
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
-    height_m: float = Field(default=0.0, ge=0, description="Release height above ground (m).")
-    release: Release
-    transport: bool = Field(default=False, description="A road-tanker accident (closes the "
-                            "road; the enterprise team is absent).")
-    link: str | None = Field(default=None, description="With [roads], for a transport release: "
-                             "the road link the tanker lies across ('source-target' node ids); "
-                             "it is closed to all traffic from the release on.")
-
-
-class WeatherSpec(StrictModel):
-    """A weather step from ``start`` on."""
-
-    start: Duration = 0.0
-    wind_speed_m_s: Uncertain = Field(description="Wind speed at 10 m (m/s); below 0.5 m/s "
-                                      "is taken as 0.5 (calm-wind handling).")
-    wind_from_deg: Uncertain = Field(description="Direction the wind blows FROM (degrees).")
-    stability: Stability | None = Field(default=None, description="Pasquill class; default: "
-                                        "from wind speed and insolation/night cloud.")
-    insolation: Literal["strong", "moderate", "slight"] | None = None
-    night_cloud: Literal["over_4_8", "under_3_8"] | None = None
-    overcast: bool = False
-
-    @field_validator("wind_speed_m_s")
-    @classmethod
-    def _speed(cls, value):
-        if isinstance(value, int | float) and not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"wind speed must be a number >= 0 m/s, got {value!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _sky(self) -> WeatherSpec:
-        if self.stability is None and (self.insolation is None) == (self.night_cloud is None):
-            raise ValueError("give stability, or exactly one of insolation (day) and "
-                             "night_cloud (night)")
-        return self
-
-
-class HazmatTeam(StrictModel):
-    id: str = Field(min_length=1)
-    type: Literal["fire_hazmat", "enterprise", "gas_rescue_base"] = "fire_hazmat"
-    base_lon: float = Field(ge=-180, le=180)
-    base_lat: float = Field(ge=-90, le=90)
-    mobilization_delay: Duration = Field(default=5.0, description="Call-out to departure.")
-    speed_kmh: float = Field(default=40.0, gt=0)
-    setup: Duration = Field(default=15.0, description="Reconnaissance and set-up at the scene.")
-    stop: Uncertain = Field(default=20.0, description="Minutes to stop the leak once set up.")
-
-
-class Hospital(StrictModel):
-    id: str = Field(min_length=1)
-    name: str = ""
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
-    beds: int = Field(ge=0, description="Beds free for casualties.")
-
-
-class ResponseSection(StrictModel):
-    detectors: bool = Field(default=True, description="The site has gas detectors (a "
-                            "transport release never has).")
-    detector_delay: Duration = Field(default=5.0, description="Detectors raise the alarm "
-                                     "after this.")
-    public_call_delay: Duration = Field(default=20.0, description="A call from the public.")
-    instruction: Literal["shelter", "evacuate"] = Field(
-        default="shelter", description="What warned people are told to do.")
-    evacuate_zones: list[str] = Field(default_factory=list, description="Zones told to "
-                                      "evacuate when the instruction is to shelter.")
-    hazmat_teams: list[HazmatTeam] = Field(default_factory=list)
-    detour_factor: float = Field(default=1.3, ge=1)
-    ambulances: int = Field(default=0, ge=0)
-    patients_per_trip: int = Field(default=2, ge=1)
-    ambulance_base_lon: float | None = None
-    ambulance_base_lat: float | None = None
-    ambulance_speed_kmh: float = Field(default=40.0, gt=0)
-    handover: Duration = Field(default=15.0, description="Loading plus handover at hospital.")
-    hospitals: list[Hospital] = Field(default_factory=list)
-    closure_radius_m: float = Field(
-        default=100.0, ge=0, description="With [roads]: the police cordon closes to the public "
-        "every link passing within this distance of the source (0: no cordon). Default: the "
-        "ERG's immediate isolation of at least 100 m in all directions (guides 124/125).")
-    closure_delay: Duration = Field(default=15.0, description="Detection to the cordon being "
-                                    "in place (assumption).")
-    closure_clearance: Duration = Field(
-        default=30.0, description="The cordon stays up this long after the release ends (air "
-        "checks before reopening; assumption).")
-
-
-class ExposureSection(StrictModel):
-    indoor_share_day: Share = Field(default=0.8, description="Indoors by day (assumption).")
-    indoor_share_night: Share = Field(default=0.95, description="Indoors at night (assumption).")
-    normal_air_exchange_per_h: float = Field(
-        default=1.0, gt=0, description="Windows as usual (assumption).")
-    shelter_air_exchange_per_h: float = Field(
-        default=0.5, gt=0, description="Doors and windows shut (0.2-1.0 /h for homes; 0.5 "
-        "assumption, reference parameters).")
-    evacuation_exposure: Duration = Field(
-        default=20.0, description="Without [roads]: minutes outdoors in the zone's air while "
-        "leaving, then out of the plume (assumption).")
-    road_access: Duration = Field(
-        default=5.0, description="With [roads]: minutes from acting to driving off (getting "
-        "to the car), outdoors in the zone's air (assumption).")
-    access_speed_kmh: float = Field(
-        default=30.0, gt=0, description="With [roads]: evacuees' speed from the zone centre to "
-        "its road node (straight line x response.detour_factor), in the zone's air "
-        "(assumption, the flood model's evacuation speed).")
-    people_per_vehicle: float = Field(default=2.5, gt=0, description="With [roads]: evacuees "
-                                      "per car (assumption, as the flood model's).")
-
-
-class ChemicalScenario(ScenarioBase):
-    model: Literal["chemical"]
-    start_hour: float = Field(default=2.0, ge=0, lt=24)
-    time_step: Duration = Field(default=1.0, gt=0, description="Concentration time step.")
-    cohort_step: Duration = Field(default=5.0, gt=0)
-    urban: bool = Field(default=True, description="Briggs urban dispersion coefficients.")
-    receptors_per_side: int = Field(
-        default=3, ge=1, le=9, description="Receptor points per zone: an n x n grid over the "
-        "zone's square (people spread evenly over them).")
-    zones: list[ChemicalZone] = Field(min_length=1)
-    source: SourceSection
-    weather: list[WeatherSpec] = Field(min_length=1)
-    warnings: WarningsSection
-    response: ResponseSection = ResponseSection()
-    exposure: ExposureSection = ExposureSection()
-    roads: RoadsSection | None = Field(default=None, description="Road network (the flood "
-                                       "model's, without water): travel, closures, evacuation "
-                                       "routes.")
-    orders: OrdersSection | None = Field(default=None, description="Commanders' timed "
-                                         "decisions (models/orders.py).")
-
-    @model_validator(mode="after")
-    def _references(self) -> ChemicalScenario:
-        ids = [z.id for z in self.zones]
-        problems = []
-        if len(set(ids)) != len(ids):
-            problems.append("zones: zone ids must be unique")
-        for i, zone in enumerate(self.response.evacuate_zones):
-            if zone not in ids:
-                problems.append(f"response.evacuate_zones[{i}]: unknown zone {zone!r}")
-        if self.source.release.substance.cas not in PROBITS:
-            problems.append(f"source.release.chemical: no lethality probit for "
-                            f"{self.source.release.chemical!r} (have chlorine, ammonia)")
-        starts = [w.start for w in self.weather]
-        if starts[0] != 0 or starts != sorted(starts):
-            problems.append("weather: steps must start at 0 and be in time order")
-        problems += self._road_problems()
-        known: dict[str, list[str]] = {"zone": ids,
-                                       "team": [t.id for t in self.response.hazmat_teams]}
-        if self.roads is not None:
-            known["link"] = list(road_links(self.roads))
-        problems += [f"{path}: {message}" for path, message
-                     in check_orders(self.orders, known, self.horizon)]
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    def _road_problems(self) -> list[str]:
-        problems = []
-        link = self.source.link
-        if self.roads is None:
-            if link is not None:
-                problems.append("source.link: names a road link but the scenario has no [roads]")
-            return problems
-        # The flood model's zone fields tie roads to water; the chemical model has none.
-        for i, node in enumerate(self.roads.nodes):
-            if node.zone is not None:
-                problems.append(f"roads.nodes[{i}].zone: the chemical model has no water "
-                                f"on roads (leave zone out)")
-        for i, road in enumerate(self.roads.links):
-            if road.zone is not None:
-                problems.append(f"roads.links[{i}].zone: the chemical model has no water "
-                                f"on roads (leave zone out)")
-        if link is None:
-            return problems
-        if not self.source.transport:
-            problems.append("source.link: only a transport release lies on a road link (set "
-                            "source.transport = true)")
-        ends = road_links(self.roads).get(link)
-        if ends is None:
-            problems.append(f"source.link: unknown road link {link!r} (links are named "
-                            f"'source-target' by their node ids)")
-            return problems
-        nodes = {n.id: n for n in self.roads.nodes}
-        away = _segment_distance_m(self.source.lon, self.source.lat, nodes[ends[0]],
-                                   nodes[ends[1]])
-        if away > SOURCE_ON_LINK_M:
-            problems.append(f"source.link: link {link!r} passes {away:.0f} m from the source "
-                            f"(source.lon, source.lat): put the source on it (within "
-                            f"{SOURCE_ON_LINK_M:.0f} m)")
-        return problems
 
 
 class ChemicalRun:
@@ -796,32 +589,6 @@ def _max_running_mean(paths: np.ndarray, step: float, window: float) -> np.ndarr
 # --- roads (with [roads]) -------------------------------------------------------------------------
 
 Window = tuple[float, float, bool]   # closed during [start, end) minutes; True: to the public only
-
-
-def road_links(section: RoadsSection) -> dict[str, tuple[str, str]]:
-    """Every link's order id (``models.orders.link_key``), both ways round -> (source, target)."""
-    ids: dict[str, tuple[str, str]] = {}
-    for road in section.links:
-        ids[link_key(road.source, road.target)] = (road.source, road.target)
-        ids.setdefault(link_key(road.target, road.source), (road.source, road.target))
-    return ids
-
-
-def _segment_distance_m(lon: float, lat: float, a, b) -> float:
-    """Distance (m) from a point to the straight segment between road nodes a and b."""
-    return float(_segment_distances_m(lon, lat, [a], [b])[0])
-
-
-def _segment_distances_m(lon: float, lat: float, starts, ends) -> np.ndarray:
-    """Distances (m) from a point to the straight segments between nodes starts[i], ends[i]."""
-    ax, ay = local_metres([n.lon for n in starts], [n.lat for n in starts], lon, lat)
-    bx, by = local_metres([n.lon for n in ends], [n.lat for n in ends], lon, lat)
-    dx, dy = bx - ax, by - ay
-    length2 = dx * dx + dy * dy
-    # Position of the point's foot along each segment (0 at its start, 1 at its end).
-    along = np.clip(np.divide(-(ax * dx + ay * dy), length2, out=np.zeros_like(length2),
-                              where=length2 > 0), 0.0, 1.0)
-    return np.hypot(ax + along * dx, ay + along * dy)
 
 
 class _Roads(RoadNetwork):

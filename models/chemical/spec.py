@@ -1,0 +1,20 @@
+"""The chemical model's contract (:class:`models.spec.ModelSpec`): what the layers above read."""
+
+from __future__ import annotations
+
+from models.chemical.run import build_chemical
+from models.chemical.scenario import CHEMICAL_ACTIONS, ChemicalScenario
+from models.spec import ModelSpec
+
+__all__ = ["SPEC"]
+
+SPEC = ModelSpec(
+    name="chemical",
+    scenario=ChemicalScenario,
+    build=build_chemical,
+    summary="Hazardous-chemical release: plume, warning, shelter in place or evacuation, "
+            "hazmat, EMS",
+    summary_zh="危险化学品泄漏：扩散、预警、就地避险或疏散、危化品处置、医疗救治",
+    order_actions=CHEMICAL_ACTIONS,
+    explorer=True,
+)

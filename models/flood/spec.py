@@ -1,0 +1,19 @@
+"""The flood model's contract (:class:`models.spec.ModelSpec`): what the layers above read."""
+
+from __future__ import annotations
+
+from models.flood.run import build_flood
+from models.flood.scenario import FLOOD_ACTIONS, FloodScenario
+from models.spec import ModelSpec
+
+__all__ = ["SPEC"]
+
+SPEC = ModelSpec(
+    name="flood",
+    scenario=FloodScenario,
+    build=build_flood,
+    summary="City-scale flood: hazard, warnings, evacuation, shelters, rescue, life loss",
+    summary_zh="城市洪涝：致灾、预警、转移、避难、救援、人员伤亡",
+    order_actions=FLOOD_ACTIONS,
+    explorer=True,
+)
