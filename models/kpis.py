@@ -47,11 +47,15 @@ def parse_target(value: object) -> Target | None:
 
 @dataclass(frozen=True)
 class Kpi:
+    """A KPI's catalogue entry. ``better``: "lower" or "higher" is better; None for a context
+    figure that is not judged (sizes, utilisations, where supplies came from)."""
+
     name: str
     label: str
     label_zh: str
     unit: str
     target: Target | None = None
+    better: str | None = None
 
 
 KPIS: dict[str, Kpi] = {
