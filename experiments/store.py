@@ -2,24 +2,27 @@
 
 One row per (option, replication): option, replication, the uncertainty values drawn
 (``in.<path>``), every KPI, wall time and events. Each finished chunk of replications is written
-as its own part file, atomically (written under a temporary name, then renamed), so a crash or
-Ctrl-C loses at most the chunks still running, and a resumed run finishes only what is missing.
+as its own part file, atomically (:func:`sim.io.write_file`: a temporary name, fsync, rename), so
+a crash or Ctrl-C loses at most the chunks still running, and a resumed run finishes only what is
+missing.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sim.io import remove_temporaries, write_file, write_json
+
 __all__ = ["ResultStore"]
 
 
 class ResultStore:
+    """One experiment's result folder: its manifest and its part files."""
+
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self.parts = self.folder / "parts"
@@ -34,9 +37,7 @@ class ResultStore:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._atomic_write(self.manifest_path,
-                           (json.dumps(manifest, indent=2, ensure_ascii=False, default=str)
-                            + "\n").encode("utf-8"))
+        write_json(self.manifest_path, manifest, default=str)
 
     # --- parts ---------------------------------------------------------------------------
 
@@ -44,14 +45,7 @@ class ResultStore:
         """Write one chunk's rows as ``parts/<name>.parquet`` (atomically)."""
         self.parts.mkdir(parents=True, exist_ok=True)
         target = self.parts / f"{name}.parquet"
-        handle, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.parts)
-        os.close(handle)
-        try:
-            frame.to_parquet(tmp, index=False)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_file(target, lambda path: frame.to_parquet(path, index=False))
         return target
 
     def part_files(self) -> list[Path]:
@@ -77,17 +71,4 @@ class ResultStore:
 
     def clean_temporaries(self) -> None:
         """Remove part files a killed run left half-written (never renamed into place)."""
-        if self.parts.exists():
-            for tmp in self.parts.glob(".*.tmp"):
-                tmp.unlink()
-
-    @staticmethod
-    def _atomic_write(path: Path, data: bytes) -> None:
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        remove_temporaries(self.parts)

@@ -4,6 +4,9 @@ Every layer writes through these: :func:`write_file` replaces one file (temporar
 same folder, fsync, rename, fsync of the folder), :func:`write_tree` places several files at once
 from a staging folder, :func:`dumps_json` gives readable JSON (Chinese kept) with NaN and
 infinities as ``null`` (JSON has no such numbers; ``allow_nan`` output is not JSON).
+
+Temporary files and staging folders are named ``.<name>.<random>.tmp`` beside their target, so
+:func:`remove_temporaries` can clear what a killed process left behind.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Content", "dumps_json", "finite_json", "fsync_folder", "write_file", "write_json",
-           "write_tree"]
+__all__ = ["Content", "dumps_json", "finite_json", "fsync_folder", "remove_temporaries",
+           "write_file", "write_json", "write_tree"]
 
 Content = bytes | str | Callable[[Path], Any]
+"""What to write: bytes, text (written as UTF-8), or a writer called with the path to fill
+(e.g. ``lambda p: frame.to_parquet(p)``)."""
+
+_TMP = ".tmp"  # suffix of every temporary file and staging folder made here
 
 
 def finite_json(value: Any) -> Any:
@@ -33,10 +40,13 @@ def finite_json(value: Any) -> Any:
     return value
 
 
-def dumps_json(value: Any, *, indent: int | None = 2) -> str:
-    """Readable JSON text (UTF-8, Chinese kept, a final newline), non-finite numbers as null."""
+def dumps_json(value: Any, *, indent: int | None = 2,
+               default: Callable[[Any], Any] | None = None) -> str:
+    """Readable JSON text (UTF-8, Chinese kept, a final newline), non-finite numbers as null;
+    ``indent=None`` puts it on one line. ``default`` turns other objects into JSON ones (as in
+    :func:`json.dumps`, e.g. ``str`` for paths and dates)."""
     return json.dumps(finite_json(value), ensure_ascii=False, indent=indent,
-                      allow_nan=False) + "\n"
+                      allow_nan=False, default=default) + "\n"
 
 
 def fsync_folder(folder: str | Path) -> None:
@@ -54,17 +64,14 @@ def fsync_folder(folder: str | Path) -> None:
         os.close(handle)
 
 
-def write_file(path: str | Path, content: bytes | str) -> None:
-    """Replace ``path`` atomically: a temporary file in the same folder, fsync, rename, fsync of
-    the folder. Text is written as UTF-8. On any error ``path`` is unchanged."""
+def write_file(path: str | Path, content: Content) -> None:
+    """Replace ``path`` atomically: a temporary file in the same folder (created readable by the
+    owner only), fsync, rename, fsync of the folder. On any error ``path`` is unchanged."""
     path = Path(path)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP, dir=path.parent)
+    os.close(handle)
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+        _put(Path(tmp), content)
         os.replace(tmp, path)
         fsync_folder(path.parent)
     finally:
@@ -72,9 +79,23 @@ def write_file(path: str | Path, content: bytes | str) -> None:
             os.unlink(tmp)
 
 
-def write_json(path: str | Path, value: Any) -> None:
-    """:func:`write_file` of :func:`dumps_json`."""
-    write_file(path, dumps_json(value))
+def write_json(path: str | Path, value: Any, *,
+               default: Callable[[Any], Any] | None = None) -> None:
+    """:func:`write_file` of :func:`dumps_json` (indented)."""
+    write_file(path, dumps_json(value, default=default))
+
+
+def remove_temporaries(folder: str | Path) -> None:
+    """Delete the temporary files and staging folders that a killed writer left in ``folder``
+    (call it only while nothing else writes there)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for leftover in folder.glob(f".*{_TMP}"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
 
 
 def _put(path: Path, content: Content) -> None:
@@ -103,7 +124,8 @@ def write_tree(out_dir: str | Path, files: Mapping[str, Content], *,
     if fresh and out_dir.exists() and any(out_dir.iterdir()):
         raise FileExistsError(f"{out_dir} is not empty")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=_TMP,
+                                    dir=out_dir.parent))
     try:
         for name, content in files.items():
             _put(staging / name, content)

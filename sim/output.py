@@ -1,27 +1,24 @@
-"""Write replication results to a folder, all or nothing.
+"""Replication results as tables, and written to a folder all or nothing.
 
-Files are first written into a hidden staging folder beside the target, then moved in with atomic
-renames, so an interrupted or failed run never leaves a half-written file in the output folder.
+The files are written through :func:`sim.io.write_tree`: into a hidden staging folder beside the
+target, fsynced, then moved in with atomic renames, so an interrupted or failed run never leaves a
+half-written file in the output folder.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.io import Content, dumps_json, write_tree
 from sim.runner import ReplicationResult
 
-__all__ = ["kpi_frame", "kpi_summary", "timeseries_frame", "trace_frame", "write_atomically",
-           "write_run"]
+__all__ = ["kpi_frame", "kpi_summary", "timeseries_frame", "trace_frame", "write_run"]
 
 
 def kpi_frame(results: Sequence[ReplicationResult]) -> pd.DataFrame:
@@ -69,38 +66,14 @@ def trace_frame(results: Sequence[ReplicationResult]) -> pd.DataFrame | None:
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
-def write_atomically(
-    out_dir: str | Path, writers: Mapping[str, Callable[[Path], Any]]
-) -> list[Path]:
-    """Call each ``writers[name](path)`` into a staging folder, then move the files into
-    ``out_dir`` (created if needed). On any error nothing reaches ``out_dir``."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise NotADirectoryError(f"{out_dir} exists and is not a folder")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        for name, write in writers.items():
-            write(staging / name)
-        out_dir.mkdir(exist_ok=True)
-        placed = []
-        for name in writers:
-            os.replace(staging / name, out_dir / name)
-            placed.append(out_dir / name)
-        return placed
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 def write_run(out_dir: str | Path, results: Sequence[ReplicationResult],
               manifest: Mapping[str, Any],
-              extra_files: Mapping[str, Callable[[Path], Any]] | None = None) -> list[Path]:
+              extra_files: Mapping[str, Content] | None = None) -> list[Path]:
     """Write kpis.csv, kpi_summary.csv, timeseries.parquet, trace.parquet (if traced),
     extras.json (if the model gives per-zone extras) and manifest.json for a set of
-    replications of one scenario, plus ``extra_files`` (name ->
-    writer called with the path, e.g. figures) before the manifest, all in one all-or-nothing
-    write."""
-    writers: dict[str, Callable[[Path], Any]] = {
+    replications of one scenario, plus ``extra_files`` (name -> bytes, text or a writer called
+    with the path, e.g. figures) before the manifest, all in one all-or-nothing write."""
+    writers: dict[str, Content] = {
         "kpis.csv": lambda p: kpi_frame(results).to_csv(p, index=False),
         "kpi_summary.csv": lambda p: kpi_summary(results).to_csv(p, index=False),
         "timeseries.parquet": lambda p: timeseries_frame(results).to_parquet(p, index=False),
@@ -110,26 +83,13 @@ def write_run(out_dir: str | Path, results: Sequence[ReplicationResult],
         writers["trace.parquet"] = lambda p: trace.to_parquet(p, index=False)
     if any(r.extras for r in results):
         # Per-zone results (peak depth, hours until basic needs met, concentration layers).
-        extras = [_finite_or_null({"replication": r.replication, **r.extras})
-                  for r in results]
-        writers["extras.json"] = lambda p: p.write_text(
-            json.dumps(extras, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+        # One line; NaN and infinities (JSON has none) as null.
+        extras = [{"replication": r.replication, **r.extras} for r in results]
+        writers["extras.json"] = dumps_json(extras, indent=None)
     for name, write in (extra_files or {}).items():
         if name in writers or name == "manifest.json" or Path(name).name != name:
             raise ValueError(f"extra file {name!r}: expected a plain file name not used by the "
                              "run's own outputs")
         writers[name] = write
-    writers["manifest.json"] = lambda p: p.write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    return write_atomically(out_dir, writers)
-
-
-def _finite_or_null(value: Any) -> Any:
-    """JSON has no NaN or infinity: write them as null."""
-    if isinstance(value, dict):
-        return {k: _finite_or_null(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite_or_null(v) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
+    writers["manifest.json"] = dumps_json(dict(manifest), default=str)
+    return write_tree(out_dir, writers)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.io import write_file
+
 __all__ = ["Trace", "TRACE_COLUMNS"]
 
 TRACE_COLUMNS = ("time", "kind", "entity", "place", "quantity")
@@ -50,5 +52,6 @@ class Trace:
                              "place": "string", "quantity": "float64"})
 
     def to_parquet(self, path: str | Path) -> None:
-        """Write the trace to a Parquet file (pyarrow)."""
-        self.to_frame().to_parquet(path, index=False)
+        """Write the trace to a Parquet file (pyarrow), atomically (:func:`sim.io.write_file`)."""
+        frame = self.to_frame()
+        write_file(path, lambda target: frame.to_parquet(target, index=False))

@@ -13,7 +13,7 @@ import simpy
 from models.catalog import build
 from models.loading import load_scenario
 from sim.monitors import LevelMonitor
-from sim.output import write_atomically, write_run
+from sim.output import write_run
 from sim.runner import (
     ReplicationContext,
     report_grid,
@@ -219,57 +219,35 @@ def test_write_run_writes_all_files(scenario, tmp_path):
 
     trace = pd.read_parquet(out / "trace.parquet")
     assert set(trace["replication"]) == {0, 1}
-    assert json.loads((out / "manifest.json").read_text(encoding="utf-8")) == manifest
+    # The manifest's text is what it always was (result folders are read by other tools).
+    assert (out / "manifest.json").read_text(encoding="utf-8") == json.dumps(
+        manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_write_run_writes_extras_on_one_line_with_nan_as_null(tmp_path):
+    class WithExtras:
+        def __init__(self, ctx, scenario):
+            pass
+
+        def kpis(self):
+            return {"x": 1.0}
+
+        def series(self):
+            return {}
+
+        def extras(self):
+            return {"peak_m": [1.5, float("nan")], "name": "驻马店"}
+
+    results = run_replications(WithExtras, None, 2, SEED, 10.0)
+    write_run(tmp_path / "out", results, {"when": tmp_path})   # a path: written as text
+    text = (tmp_path / "out" / "extras.json").read_text(encoding="utf-8")
+    assert text == ('[{"replication": 0, "peak_m": [1.5, null], "name": "驻马店"}, '
+                    '{"replication": 1, "peak_m": [1.5, null], "name": "驻马店"}]\n')
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest == {"when": str(tmp_path)}
 
 
 def test_write_run_without_trace_writes_no_trace_file(scenario, tmp_path):
     results = run_replications(build, scenario, 1, SEED, 60.0)
     write_run(tmp_path / "out", results, {})
     assert not (tmp_path / "out" / "trace.parquet").exists()
-
-
-def test_write_atomically_leaves_nothing_when_a_writer_fails(tmp_path):
-    def fail(path):
-        path.write_text("half", encoding="utf-8")
-        raise RuntimeError("disk full")
-
-    out = tmp_path / "out"
-    writers = {"a.txt": lambda p: p.write_text("a", encoding="utf-8"), "b.txt": fail,
-               "c.txt": lambda p: p.write_text("c", encoding="utf-8")}
-    with pytest.raises(RuntimeError, match="disk full"):
-        write_atomically(out, writers)
-    assert not out.exists()
-    assert list(tmp_path.iterdir()) == []  # no staging folder left behind
-
-
-def test_write_atomically_keeps_an_existing_folder_untouched_on_failure(tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "a.txt").write_text("old", encoding="utf-8")
-
-    def fail(path):
-        raise OSError("no space")
-
-    with pytest.raises(OSError, match="no space"):
-        write_atomically(out, {"a.txt": lambda p: p.write_text("new", encoding="utf-8"),
-                               "b.txt": fail})
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]
-    assert [p.name for p in out.iterdir()] == ["a.txt"]
-    assert (out / "a.txt").read_text(encoding="utf-8") == "old"
-
-
-def test_write_atomically_replaces_files_on_success(tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "a.txt").write_text("old", encoding="utf-8")
-    placed = write_atomically(out, {"a.txt": lambda p: p.write_text("new", encoding="utf-8")})
-    assert placed == [out / "a.txt"]
-    assert (out / "a.txt").read_text(encoding="utf-8") == "new"
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]
-
-
-def test_write_atomically_refuses_a_file_as_target(tmp_path):
-    target = tmp_path / "out"
-    target.write_text("not a folder", encoding="utf-8")
-    with pytest.raises(NotADirectoryError):
-        write_atomically(target, {"a.txt": lambda p: p.write_text("a", encoding="utf-8")})
