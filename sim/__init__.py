@@ -7,13 +7,7 @@ none of them.
 
 from sim.config import ConfigError, StrictModel
 from sim.monitors import LevelMonitor, TallyMonitor
-from sim.resources import (
-    MonitoredContainer,
-    MonitoredPriorityResource,
-    MonitoredResource,
-    MonitoredStore,
-    PriorityContainer,
-)
+from sim.resources import MonitoredPriorityResource, MonitoredResource
 from sim.runner import ReplicationContext, ReplicationResult, run_replication, run_replications
 from sim.streams import Streams
 from sim.trace import Trace
@@ -21,11 +15,8 @@ from sim.trace import Trace
 __all__ = [
     "ConfigError",
     "LevelMonitor",
-    "MonitoredContainer",
     "MonitoredPriorityResource",
     "MonitoredResource",
-    "MonitoredStore",
-    "PriorityContainer",
     "ReplicationContext",
     "ReplicationResult",
     "Streams",

@@ -1,8 +1,9 @@
 """Structured event trace: (time, kind, entity, place, quantity) rows, off by default.
 
-A model logs what happened ("request", "grant", "release", "put", "get", or its own kinds such as
-"warned" or "rescued"). When the trace is disabled ``log`` returns at once, and hot code paths test
-``trace.enabled`` before building labels, so an untraced run pays almost nothing.
+A model logs what happened ("request", "grant", "release", "cancel" from the monitored
+resources, or its own kinds such as "warned" or "rescued"). When the trace is disabled ``log``
+returns at once, and hot code paths test ``trace.enabled`` before building labels, so an untraced
+run pays almost nothing.
 """
 
 from __future__ import annotations
