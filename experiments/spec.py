@@ -43,13 +43,13 @@ from models.kpis import Target, describe, parse_target
 from models.loading import load_scenario, resolve_source, with_overrides
 from models.scenario import ScenarioBase
 from sim.config import ConfigError, StrictModel, read_toml, validate
-from sim.distributions import Distribution, _parse
+from sim.distributions import Distribution, parse_uncertain
 
 __all__ = ["Uncertainty", "Option", "Outcome", "ExperimentSpec", "load_spec", "LoadedSpec"]
 
 
 def _distribution_only(value: Any) -> Any:
-    parsed = _parse(value)
+    parsed = parse_uncertain(value)
     if isinstance(parsed, int | float):
         raise ValueError("an uncertainty needs a distribution, e.g. { uniform = [low, high] }")
     return parsed

@@ -27,8 +27,8 @@ from scipy import stats
 
 from sim.config import StrictModel
 
-__all__ = ["Triangular", "Uniform", "Normal", "LogNormal", "Choice", "Uncertain", "sample",
-           "expected"]
+__all__ = ["Triangular", "Uniform", "Normal", "LogNormal", "Choice", "Distribution", "Uncertain",
+           "parse_uncertain", "sample", "expected"]
 
 
 class Triangular(StrictModel):
@@ -146,8 +146,9 @@ _EXPECTED = ("a number or a table such as { triangular = [low, mode, high] }, "
              "or { choice = [...], weights = [...] }")
 
 
-def _parse(value: Any) -> Any:
-    """Turn a file value into a float or a distribution, with one clear message if neither."""
+def parse_uncertain(value: Any) -> float | Distribution:
+    """A file value as a number or a validated distribution; ValueError with one clear message
+    if it is neither (for pydantic validators, e.g. of fields that take only a distribution)."""
     if isinstance(value, bool):
         raise ValueError(f"expected {_EXPECTED}")
     if isinstance(value, int | float | StrictModel):
@@ -165,7 +166,7 @@ def _parse(value: Any) -> Any:
     raise ValueError(f"expected {_EXPECTED}")
 
 
-Uncertain = Annotated[float | Distribution, BeforeValidator(_parse)]
+Uncertain = Annotated[float | Distribution, BeforeValidator(parse_uncertain)]
 """A parameter that is a number or a distribution table (see the module docstring)."""
 
 
