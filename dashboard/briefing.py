@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from dashboard.comparison import Comparison, Experiment
 from dashboard.i18n import format_value, kpi_label, tr
 from experiments.report import forest_figure, target_figure
-from models.kpis import KPIS
+from models.kpis import describe
 
 __all__ = ["briefing_html", "figure_png"]
 
@@ -71,7 +71,7 @@ def briefing_html(experiment: Experiment, comparison: Comparison, lang: str = "e
     """The briefing for ``comparison`` (one KPI) of ``experiment``."""
     w = _WORDS["zh" if lang == "zh" else "en"]
     spec, kpi = experiment.spec, comparison.kpi
-    unit = KPIS[kpi].unit if kpi in KPIS else ""
+    unit = describe(kpi).unit
     label = kpi_label(kpi, lang)
     ranking = comparison.ranking
     best = ranking.iloc[0] if len(ranking) else None

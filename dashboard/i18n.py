@@ -1,13 +1,14 @@
 """English and Chinese labels of the dashboard.
 
-KPI names come from the KPI catalogue (:mod:`models.kpis`), worded as the plans word them; this
-module holds the dashboard's own words. ``tr(key, lang)`` falls back to English, then to the key,
-so a missing translation shows up as English rather than as an error in front of a leader.
+KPI names come from the models' KPI catalogues (``ModelSpec.kpis``, :mod:`models.kpis`), worded
+as the plans word them; this module holds the dashboard's own words. ``tr(key, lang)`` falls back
+to English, then to the key, so a missing translation shows up as English rather than as an error
+in front of a leader.
 """
 
 from __future__ import annotations
 
-from models.kpis import KPIS
+from models.kpis import UNITS_ZH, find
 
 __all__ = ["LANGUAGES", "tr", "kpi_label", "STRINGS"]
 
@@ -101,6 +102,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "deaths_averted": {"en": "Deaths averted per event", "zh": "每次灾害减少死亡人数"},
     "lower_better": {"en": "lower is better", "zh": "越低越好"},
     "higher_better": {"en": "higher is better", "zh": "越高越好"},
+    "not_judged": {"en": "a context figure: neither higher nor lower is better",
+                   "zh": "背景指标：不评判高低优劣"},
     # Drill control
     "drill_seal": {"en": "Seal a new drill (exercise director)",
                    "zh": "封存新的演练（演练总指挥）"},
@@ -195,8 +198,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "action_reopen_road": {"en": "Reopen roads", "zh": "解除道路管制"},
 }
 
-_KPI_UNITS_ZH = {"people": "人", "share": "比例", "min": "分钟", "h": "小时", "count": "次",
-                 "per million": "每百万人", "m²": "平方米", "person-min": "人·分钟"}
 
 
 def tr(key: str, lang: str = "en", **values: object) -> str:
@@ -206,16 +207,17 @@ def tr(key: str, lang: str = "en", **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def kpi_label(name: str, lang: str = "en") -> str:
-    """The KPI's name as the plans word it (Chinese) or its English label."""
-    kpi = KPIS.get(name)
+def kpi_label(name: str, lang: str = "en", model: str | None = None) -> str:
+    """The KPI's name as the plans word it (Chinese) or its English label (from ``model``'s
+    catalogue, else any registered model's); the bare name if no catalogue knows it."""
+    kpi = find(name, model)
     if kpi is None:
         return name
-    return kpi.label_zh if lang == "zh" else kpi.label
+    return kpi.label_in(lang)
 
 
 def unit_label(unit: str, lang: str = "en") -> str:
-    return _KPI_UNITS_ZH.get(unit, unit) if lang == "zh" else unit
+    return UNITS_ZH.get(unit, unit) if lang == "zh" else unit
 
 
 def format_value(value: float, unit: str, lang: str = "en") -> str:
@@ -229,7 +231,7 @@ def format_value(value: float, unit: str, lang: str = "en") -> str:
         return tr("no_value", lang)
     if unit == "share":
         return f"{value * 100:.1f} %"
-    if unit in ("people", "count", "person-min"):
+    if unit in ("people", "count", "person-min", "person-h"):
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
     if unit == "min" and abs(value) >= 120:   # long waits read better in hours
         return f"{value / 60:,.1f} {unit_label('h', lang)}"

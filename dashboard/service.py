@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from models.catalog import build
-from models.kpis import KPIS, Target
+from models.kpis import Target, find
 from models.loading import bundled_names, load_scenario
 from models.scenario import ScenarioBase
 from sim.config import ConfigError, canonical_hash
@@ -151,15 +151,16 @@ def _quantile(values: np.ndarray, q: float) -> float:
     return float(low + (high - low) * (position - np.floor(position)))
 
 
-def kpi_cards(results: Sequence[ReplicationResult]) -> list[KpiCard]:
-    """One card per KPI the model reported, in the model's order."""
+def kpi_cards(results: Sequence[ReplicationResult], model: str | None = None) -> list[KpiCard]:
+    """One card per KPI the model reported, in the model's order (units and targets from
+    ``model``'s catalogue, else any registered model's)."""
     if not results:
         return []
     cards = []
     for name in results[0].kpis:
         values = np.array([r.kpis.get(name, math.nan) for r in results], dtype=float)
         mean, low, high, n = _stats(values)
-        kpi = KPIS.get(name)
+        kpi = find(name, model)
         target = kpi.target if kpi else None
         n_met = int(sum(target.met(v) for v in values if not math.isnan(v))) if target else 0
         cards.append(KpiCard(name, kpi.unit if kpi else "", mean, low, high, n, target, n_met))

@@ -106,14 +106,14 @@ def _format(value: float) -> str:
     return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
 
 
-def _kpi_table(results, title: str) -> Table:
+def _kpi_table(results, title: str, model: str | None = None) -> Table:
     summary = kpi_summary(results)
     table = Table(title=title, title_justify="left")
     for column, justify in [("KPI", "left"), ("unit", "left"), ("mean", "right"),
                             ("5 %", "right"), ("95 %", "right"), ("target", "left")]:
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for row in summary.itertuples(index=False):
-        info = describe(row.kpi)
+        info = describe(row.kpi, model)
         target = ""
         if info.target is not None and not math.isnan(row.mean):
             target = f"{info.target} {'met' if info.target.met(row.mean) else 'NOT met'}"
@@ -154,7 +154,7 @@ def run(
     wall = sum(r.wall_time_s for r in results)
     stdout.print(_kpi_table(
         results, f"{loaded.name}: {reps} replication{'s' * (reps > 1)}, root seed {root_seed}, "
-                 f"horizon {format_duration(loaded.horizon)}"))
+                 f"horizon {format_duration(loaded.horizon)}", loaded.model))
     stdout.print(f"{events:,} events in {wall:.2f} s ({events / max(wall, 1e-9):,.0f} events/s); "
                  f"scenario hash {digest[:16]}")
     if out is not None:

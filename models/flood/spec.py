@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models.flood.kpis import ITEMS_ZH, KPIS
 from models.flood.run import build_flood
 from models.flood.scenario import FLOOD_ACTIONS, FloodScenario
 from models.spec import ModelSpec
@@ -14,6 +15,8 @@ SPEC = ModelSpec(
     build=build_flood,
     summary="City-scale flood: hazard, warnings, evacuation, shelters, rescue, life loss",
     summary_zh="城市洪涝：致灾、预警、转移、避难、救援、人员伤亡",
+    kpis=KPIS,
+    item_zh=ITEMS_ZH,
     headline=("warning_coverage", "warning_lead_time_p50_min", "rescue_reach_p90_min",
               "rescue_time_p50_min", "deaths", "basic_needs_met_hours"),
     order_actions=FLOOD_ACTIONS,

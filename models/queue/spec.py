@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models.queue.kpis import KPIS
 from models.queue.run import build_queue
 from models.queue.scenario import QueueScenario
 from models.spec import ModelSpec
@@ -14,4 +15,5 @@ SPEC = ModelSpec(
     build=build_queue,
     summary="Reference M/M/c queue (engine validation against Erlang C)",
     summary_zh="参考 M/M/c 排队模型（以 Erlang C 验证仿真引擎）",
+    kpis=KPIS,
 )
