@@ -1,4 +1,4 @@
-"""The ``drsim`` command: validate, run, list and describe scenarios.
+"""The ``drsim`` command: validate, run, list and describe scenarios, list their levers.
 
 User mistakes (bad files, fields, overrides) print one line to stderr and exit with code 2; no
 traceback, nothing written. Later layers add their own command groups here (``drsim experiment``,
@@ -25,6 +25,7 @@ from drsim import __version__
 from experiments.cli import app as experiment_app
 from models.catalog import MODELS, build, scenario_json_schema
 from models.kpis import describe
+from models.levers import levers_for
 from models.loading import bundled_names, bundled_path, load_scenario
 from sim.config import ConfigError, canonical_hash, read_toml
 from sim.output import kpi_summary, write_run
@@ -200,6 +201,47 @@ def list_scenarios() -> None:
     for key, entry in MODELS.items():
         models.add_row(key, entry.summary)
     stdout.print(models)
+
+
+def _lever_value(lever, value) -> str:
+    if lever.kind == "multi":
+        return ", ".join(value) if value else "(none)"
+    if lever.kind == "percent":
+        return f"{value:g} %"
+    return str(value).lower() if lever.kind == "bool" else f"{value:g}" if isinstance(
+        value, float) else str(value)
+
+
+@app.command()
+def levers(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or bundled scenario name.")],
+    set_: SetOption = None,
+) -> None:
+    """List the levers of a scenario (what the dashboard shows and an experiment option can set
+    with `levers = { KEY = VALUE }`), with the scenario's values."""
+    with user_errors(hint="; run `drsim validate` to see all"):
+        loaded = load_scenario(scenario, set_ or [])
+    found = levers_for(loaded)
+    table = Table(title=f"Levers of {loaded.name} (model {loaded.model})", title_justify="left")
+    for column in ("key", "lever", "中文", "kind", "value", "takes"):
+        table.add_column(column)
+    for lever in found:
+        if lever.kind == "choice":
+            takes = " | ".join(lever.options)
+        elif lever.kind == "multi":
+            takes = "a list of: " + ", ".join(lever.options)
+        elif lever.kind == "bool":
+            takes = "true | false"
+        elif lever.kind == "float":
+            takes = f"{lever.low:g}–{lever.high:g} {lever.unit_en}".rstrip()
+        else:
+            takes = f">= {lever.low:g} {lever.unit_en}".rstrip()
+        table.add_row(lever.key, lever.label_en, lever.label_zh, lever.kind,
+                      _lever_value(lever, lever.default), takes)
+    if not found:
+        stdout.print(f"{loaded.name}: its model has no levers")
+        return
+    stdout.print(table)
 
 
 @app.command()

@@ -7,8 +7,9 @@ import streamlit as st
 
 from dashboard import charts, service
 from dashboard.i18n import format_target, format_value, kpi_label, tr
-from dashboard.levers import GROUPS, apply_levers, levers_for
+from dashboard.levers import lever_groups, lever_widget
 from models.figures import save_png, timeline_figure
+from models.levers import apply_levers, levers_for
 from sim.config import ConfigError
 from sim.output import timeseries_frame
 
@@ -44,33 +45,16 @@ scope = service.lever_scope(scenario)   # widget keys per scenario content (uplo
 values: dict = {}
 with st.form("levers"):
     st.markdown(f"**{tr('levers', lang)}**")
-    groups = [g for g in GROUPS if any(lever.group == g for lever in levers)]
+    groups = lever_groups(levers)
     if not groups:
         st.caption(tr("levers_none", lang))
-    tabs = st.tabs([GROUPS[g][1 if lang == "zh" else 0] for g in groups]) if groups else []
+    tabs = st.tabs([g.label(lang) for g in groups]) if groups else []
     for tab, group in zip(tabs, groups, strict=True):
         with tab:
             grid = st.columns(3)
             for i, lever in enumerate(lv for lv in levers if lv.group == group):
-                cell = grid[i % 3]
-                key = f"lever.{scope}.{lever.key}"
-                label = lever.label(lang)
-                if lever.kind == "int":
-                    values[lever.key] = cell.number_input(
-                        label, min_value=int(lever.low), max_value=int(lever.high),
-                        value=int(lever.default), step=1, key=key)
-                elif lever.kind in ("float", "percent"):
-                    values[lever.key] = cell.slider(
-                        label, min_value=float(lever.low), max_value=float(lever.high),
-                        value=float(lever.default), step=float(lever.step), key=key)
-                elif lever.kind == "bool":
-                    values[lever.key] = cell.checkbox(label, value=bool(lever.default), key=key)
-                elif lever.kind == "choice":
-                    values[lever.key] = cell.selectbox(
-                        label, lever.options, index=lever.options.index(lever.default), key=key)
-                else:
-                    values[lever.key] = tuple(cell.multiselect(
-                        label, lever.options, default=list(lever.default), key=key))
+                values[lever.key] = lever_widget(grid[i % 3], lever, f"lever.{scope}.{lever.key}",
+                                                 lang)
     a, b, c = st.columns([1, 1, 1])
     reps = a.number_input(tr("replications", lang), min_value=1, max_value=200, value=1,
                           step=1, key="reps")

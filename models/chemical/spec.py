@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models.chemical.kpis import KPIS
+from models.chemical.levers import chemical_levers
 from models.chemical.run import build_chemical
 from models.chemical.scenario import CHEMICAL_ACTIONS, ChemicalScenario
 from models.spec import ModelSpec
@@ -17,6 +18,7 @@ SPEC = ModelSpec(
             "hazmat, EMS",
     summary_zh="危险化学品泄漏：扩散、预警、就地避险或疏散、危化品处置、医疗救治",
     kpis=KPIS,
+    levers=chemical_levers,
     headline=("warning_90pct_aegl2_min", "person_minutes_above_aegl2", "deaths",
               "injured_needing_hospital", "time_to_hospital_p90_min", "release_stopped_min"),
     order_actions=CHEMICAL_ACTIONS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models.flood.kpis import ITEMS_ZH, KPIS
+from models.flood.levers import flood_levers
 from models.flood.run import build_flood
 from models.flood.scenario import FLOOD_ACTIONS, FloodScenario
 from models.spec import ModelSpec
@@ -17,6 +18,7 @@ SPEC = ModelSpec(
     summary_zh="城市洪涝：致灾、预警、转移、避难、救援、人员伤亡",
     kpis=KPIS,
     item_zh=ITEMS_ZH,
+    levers=flood_levers,
     headline=("warning_coverage", "warning_lead_time_p50_min", "rescue_reach_p90_min",
               "rescue_time_p50_min", "deaths", "basic_needs_met_hours"),
     order_actions=FLOOD_ACTIONS,

@@ -14,11 +14,11 @@ from streamlit.testing.v1 import AppTest
 from dashboard import APP_PATH
 from dashboard.comparison import load_experiment
 from dashboard.i18n import format_value, kpi_label
-from dashboard.levers import apply_levers
 from dashboard.service import lever_scope
 from experiments import analysis
 from models.catalog import build
 from models.kpis import KPIS
+from models.levers import apply_levers
 from models.loading import load_scenario
 from sim.runner import run_replications
 
