@@ -18,7 +18,7 @@ from models.scenario import ScenarioBase
 from models.zones import ZoneBase
 from sim.runner import Replication, ReplicationContext
 
-__all__ = ["MapFeature", "MapLayer", "ModelSpec", "Panel", "SeriesSpec"]
+__all__ = ["MapFeature", "MapLayer", "ModelSpec", "Panel", "SeriesSpec", "road_feature"]
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,8 @@ class MapFeature:
     capacity, units…; empty: all alike); ``text`` is each one's hover text; ``in_view`` says
     which the map's view must include (empty: all; e.g. not a far-away helicopter base).
     ``symbol`` is a plotly marker name (circle, square, diamond, triangle-up, triangle-down,
-    star, cross); ``legend_en``/``legend_zh`` a longer legend entry (default: the label)."""
+    star, cross) and ``size`` its size (px); with ``segments`` the lon/lat are the lines' ends.
+    ``legend_en``/``legend_zh``: a longer legend entry (default: the label)."""
 
     key: str
     label_en: str
@@ -107,6 +108,7 @@ class MapFeature:
     weight: tuple[float, ...] = ()
     in_view: tuple[bool, ...] = ()
     symbol: str = "circle"
+    size: float = 11.0
     segments: tuple[tuple[tuple[float, float], tuple[float, float]], ...] = ()
     legend_en: str = ""
     legend_zh: str = ""
@@ -203,3 +205,19 @@ class ModelSpec:
 
     def panel(self, key: str) -> Panel | None:
         return next((p for p in self.panels if p.key == key), None)
+
+
+def road_feature(roads: Any) -> list[MapFeature]:
+    """A scenario's ``[roads]`` (nodes and links, as in :mod:`models.evacuation`) as one map
+    feature of lines weighted by capacity; none without roads."""
+    if roads is None:
+        return []
+    nodes = {n.id: (n.lon, n.lat) for n in roads.nodes}
+    links = roads.links
+    return [MapFeature(
+        "roads", "Roads", "道路", "#8c6d31",
+        lon=tuple(p[0] for p in nodes.values()), lat=tuple(p[1] for p in nodes.values()),
+        segments=tuple((nodes[link.source], nodes[link.target]) for link in links),
+        weight=tuple(float(link.capacity_vph) for link in links),
+        text=tuple(f"{link.source}–{link.target}" for link in links),
+        legend_en="Road (width ∝ capacity)", legend_zh="道路（线宽 ∝ 通行能力）")]
