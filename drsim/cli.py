@@ -171,7 +171,8 @@ def run(
             **provenance(),
         }
         # matplotlib is imported only when figures are written (keeps the command quick).
-        from models.figures import figures_for, save_png
+        from reporting.figures import save_png
+        from reporting.runs import figures_for
 
         figures = {name: partial(save_png, figure)
                    for name, figure in figures_for(loaded, results).items()}

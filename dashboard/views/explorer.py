@@ -1,6 +1,5 @@
 """Scenario explorer: choose a scenario, set the levers, run, see KPIs, the map and timelines."""
 
-import io
 import time
 
 import streamlit as st
@@ -8,8 +7,10 @@ import streamlit as st
 from dashboard import charts, service
 from dashboard.i18n import format_target, format_value, kpi_label, tr
 from dashboard.levers import lever_groups, lever_widget
-from models.figures import save_png, timeline_figure
+from models.catalog import spec_for
 from models.levers import apply_levers, levers_for
+from reporting.figures import figure_language, png_bytes
+from reporting.timeline import timeline_figure
 from sim.config import ConfigError
 from sim.output import timeseries_frame
 
@@ -145,10 +146,8 @@ for panel, figure in charts.timeline_figures(results, lang):
 
 
 def _timeline_png() -> bytes:
-    buffer = io.BytesIO()
-    figure = timeline_figure(timeseries_frame(results), shown.title or shown.name)
-    save_png(figure, buffer)
-    return buffer.getvalue()
+    return png_bytes(timeline_figure(timeseries_frame(results), shown.title or shown.name,
+                                     spec_for(shown), figure_language(lang)))
 
 
 st.download_button(tr("download_timeline", lang), _timeline_png,
