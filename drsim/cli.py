@@ -1,8 +1,9 @@
-"""The ``drsim`` command: validate, run, list and describe scenarios, list their levers.
+"""The ``drsim`` command: validate, run, list and describe scenarios, list their levers; the
+layers' own command groups (``drsim experiment``, ``drsim drill``) and ``drsim dashboard``.
 
-User mistakes (bad files, fields, overrides) print one line to stderr and exit with code 2; no
-traceback, nothing written. Later layers add their own command groups here (``drsim experiment``,
-``drsim drill``, ``drsim dashboard``).
+What a model reports is read from its spec (``models.catalog``): KPI labels and targets, levers,
+the figures ``run --out`` writes. User mistakes (bad files, fields, overrides) print one line to
+stderr and exit with code 2; no traceback, nothing written.
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ def run(
 
 @app.command("list")
 def list_scenarios() -> None:
-    """List the bundled scenarios and the models that run them."""
+    """List the bundled scenarios and the models that run them (from each model's spec)."""
     table = Table(title="Bundled scenarios (use the name wherever a scenario file is expected)",
                   title_justify="left")
     table.add_column("name")
@@ -199,8 +200,9 @@ def list_scenarios() -> None:
     models = Table(title="Models", title_justify="left")
     models.add_column("model")
     models.add_column("what it simulates")
-    for key, entry in MODELS.items():
-        models.add_row(key, entry.summary)
+    models.add_column("中文")
+    for key, spec in MODELS.items():
+        models.add_row(key, spec.summary, spec.summary_zh)
     stdout.print(models)
 
 

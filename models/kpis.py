@@ -25,7 +25,7 @@ BETTER = ("lower", "higher", None)
 # Chinese names of the units KPIs are reported in (a unit not listed shows as written).
 UNITS_ZH = {"people": "人", "share": "比例", "min": "分钟", "h": "小时", "count": "次",
             "per million": "每百万人", "m²": "平方米", "person-min": "人·分钟",
-            "person-h": "人·小时"}
+            "person-h": "人·小时", "m": "米"}
 
 
 @dataclass(frozen=True)

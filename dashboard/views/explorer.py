@@ -91,7 +91,8 @@ if run is not None and run["scope"] != scope:   # results of another scenario (o
     run = None
 if run is None:
     st.info(tr("not_run", lang))
-    st.plotly_chart(charts.map_figure(scenario, None, 0, lang), key="map_plain")
+    if spec_for(scenario).map_zones(scenario):      # a model without zones has no map
+        st.plotly_chart(charts.map_figure(scenario, None, 0, lang), key="map_plain")
     st.stop()
 
 results = run["results"]
@@ -100,15 +101,20 @@ st.caption(tr("results_for", lang, run=run["run"], name=shown.name, n=len(result
               seed=run["seed"], secs=run["seconds"]))
 
 # --- KPI cards ------------------------------------------------------------------------------------
-cards = service.kpi_cards(results)
-targeted = [c for c in cards if c.target is not None]
-if targeted:
+model = shown.model
+cards = service.kpi_cards(results, model)
+first = service.shown_cards(cards, model)   # the spec's headline, then other plan targets
+if first:
     st.markdown(f"#### {tr('kpis_targets', lang)}")
-    for row in range(0, len(targeted), 3):
-        for column, card in zip(st.columns(3), targeted[row:row + 3], strict=False):
+    for row in range(0, len(first), 3):
+        for column, card in zip(st.columns(3), first[row:row + 3], strict=False):
             with column:
-                st.metric(kpi_label(card.name, lang), format_value(card.mean, card.unit, lang),
+                st.metric(kpi_label(card.name, lang, model),
+                          format_value(card.mean, card.unit, lang),
                           help=card.target.source if card.target else None)
+                if card.target is None:
+                    st.caption(tr("no_target", lang))
+                    continue
                 if card.met is None:
                     verdict, colour = tr("no_verdict", lang), "gray"
                 else:
@@ -118,31 +124,32 @@ if targeted:
                           if len(results) > 1 else "")
                 st.markdown(f":{colour}[**{verdict}**] · {tr('target', lang)} "
                             f"{format_target(card.target, card.unit, lang)}{detail}")
-with st.expander(tr("kpis_other", lang), expanded=not targeted):
-    table = service.kpi_table(cards, lang)
+with st.expander(tr("kpis_other", lang), expanded=not first):
+    table = service.kpi_table(cards, lang, model)
     st.dataframe(table, hide_index=True, key="kpi_table")
     st.download_button(tr("download_kpis", lang), table.to_csv(index=False).encode("utf-8"),
                        file_name=f"{shown.name}-kpis.csv", mime="text/csv", on_click="ignore",
                        key="download_kpis")
 
 # --- map -----------------------------------------------------------------------------------------
-st.markdown(f"#### {tr('map', lang)}")
-layers = service.zone_layers(shown, results)
-frame = 0
-if layers is not None and layers.hours.size > 1:
-    frame = st.select_slider(
-        tr("map_time", lang), options=list(range(layers.hours.size)),
-        value=int(layers.values.max(axis=0).argmax()) if layers.values.size else 0,
-        format_func=lambda i: f"{layers.hours[i]:.1f} h", key="map_time")
-st.plotly_chart(charts.map_figure(shown, layers, frame, lang), key="map")
+if spec_for(shown).map_zones(shown):
+    st.markdown(f"#### {tr('map', lang)}")
+    layers = service.zone_layers(shown, results)
+    frame = 0
+    if layers is not None and layers.hours.size > 1:
+        frame = st.select_slider(
+            tr("map_time", lang), options=list(range(layers.hours.size)),
+            value=int(layers.values.max(axis=0).argmax()) if layers.values.size else 0,
+            format_func=lambda i: f"{layers.hours[i]:.1f} h", key="map_time")
+    st.plotly_chart(charts.map_figure(shown, layers, frame, lang), key="map")
 
 # --- timelines -----------------------------------------------------------------------------------
 st.markdown(f"#### {tr('timelines', lang)}")
 if len(results) > 1:
     st.caption(tr("band", lang))
-for panel, figure in charts.timeline_figures(results, lang):
-    st.markdown(f"**{tr(panel, lang)}**")
-    st.plotly_chart(figure, key=f"timeline.{panel}")
+for panel, figure in charts.timeline_figures(results, shown, lang):
+    st.markdown(f"**{panel.title(lang)}**")
+    st.plotly_chart(figure, key=f"timeline.{panel.key}")
 
 
 def _timeline_png() -> bytes:

@@ -126,12 +126,19 @@ def test_zone_layers_come_from_the_runs_extras():
     sc = load_scenario("tiny-plume")
     results = run_replications(build, sc, 2, 1, sc.horizon)
     layers = zone_layers(sc, results)
-    assert layers.kind == "ppm" and layers.zone_ids == [z.id for z in sc.zones]
+    assert layers.layer.key == "zone_ppm" and layers.zone_ids == [z.id for z in sc.zones]
+    assert layers.hours.size == len(results[0].extras["report_minutes"])
     peak = np.mean([[r.extras["peak_ppm"][z.id] for z in sc.zones] for r in results], axis=0)
     assert np.all(layers.values.max(axis=1) <= peak * (1 + 1e-9))
     flood = load_scenario("tiny-flood")
     flood_layers = zone_layers(flood, run_replications(build, flood, 1, 1, flood.horizon))
-    assert flood_layers.kind == "depth"
+    assert flood_layers.layer.key == "zone_depth_m"
+    peaks_only = [type(r)(**{**r.__dict__, "extras": {"peak_depth_m": r.extras["peak_depth_m"]}})
+                  for r in run_replications(build, flood, 1, 1, flood.horizon)]
+    peak = zone_layers(flood, peaks_only)
+    assert peak.layer.key == "peak_depth_m" and peak.hours.tolist() == [flood.horizon / 60]
+    assert zone_layers(flood, [type(r)(**{**r.__dict__, "extras": {}}) for r in peaks_only]) \
+        is None
 
 
 def test_every_string_has_both_languages():
