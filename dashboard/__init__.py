@@ -1,9 +1,10 @@
 """Streamlit dashboard for leaders, analysts and drill controllers (see docs/dashboard.md).
 
 ``drsim dashboard`` runs :data:`APP_PATH` with Streamlit. Pages live in ``dashboard/views``;
-they call :mod:`dashboard.service` (cached runs), :mod:`dashboard.levers` (what a leader can
-change) and :mod:`dashboard.charts` (plotly figures). Layer position: imports drills,
-experiments, models and sim.
+they call :mod:`dashboard.service` (cached runs), :mod:`dashboard.levers` (widgets for the levers
+a model's spec declares) and :mod:`dashboard.charts` (plotly figures). Everything about a model
+(KPIs, levers, series, map layers) comes from its spec (``models.catalog.spec_for``); no page
+names a model. Layer position: imports drills, experiments, reporting, models and sim.
 """
 
 from pathlib import Path

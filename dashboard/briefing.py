@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 from datetime import date
 
@@ -15,7 +14,8 @@ from matplotlib.figure import Figure
 from dashboard.comparison import Comparison, Experiment
 from dashboard.i18n import format_value, kpi_label, tr
 from experiments.report import forest_figure, target_figure
-from models.kpis import KPIS
+from models.kpis import describe
+from reporting.figures import png_bytes
 
 __all__ = ["briefing_html", "figure_png"]
 
@@ -41,9 +41,8 @@ _WORDS = {
 
 
 def figure_png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, facecolor="white")
-    return buffer.getvalue()
+    """``fig`` as PNG at 100 dpi (the briefing's page width)."""
+    return png_bytes(fig, dpi=100)
 
 
 def _img(fig: Figure) -> str:
@@ -71,7 +70,7 @@ def briefing_html(experiment: Experiment, comparison: Comparison, lang: str = "e
     """The briefing for ``comparison`` (one KPI) of ``experiment``."""
     w = _WORDS["zh" if lang == "zh" else "en"]
     spec, kpi = experiment.spec, comparison.kpi
-    unit = KPIS[kpi].unit if kpi in KPIS else ""
+    unit = describe(kpi).unit
     label = kpi_label(kpi, lang)
     ranking = comparison.ranking
     best = ranking.iloc[0] if len(ranking) else None

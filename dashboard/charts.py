@@ -1,10 +1,11 @@
 """Plotly figures of the dashboard: the scenario map and the timelines with bands.
 
-The map is drawn from the scenario alone — zones, river gauges (scenarios carry no river
-geometry: a river shows through its gauges and the zones it floods), roads, shelters, depots, team
-bases, the release source and hospitals — on plain longitude/latitude axes (equal distances, no
-internet map tiles: bureaus' networks are often closed). Colours follow the KPI's sense: blues
-for water depth, reds for concentration.
+Both are read from the model's spec (:mod:`models.spec`): the map draws the spec's zones
+(``map_zones``) coloured by its map layer, with the places it lists (``map_features``: river
+gauges, roads, shelters, depots, team bases, the release source, hospitals…) on plain
+longitude/latitude axes (equal distances, no internet map tiles: bureaus' networks are often
+closed); the timelines draw its series panel by panel (``series``, ``panels``). Colours follow
+the layer's sense (its colour scale: blues for water depth, reds for concentration).
 """
 
 from __future__ import annotations
@@ -16,101 +17,63 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.i18n import kpi_label, tr
+from dashboard.i18n import kpi_label, tr, unit_label
 from dashboard.service import ZoneLayers, band_frame
+from models.catalog import spec_for
 from models.scenario import ScenarioBase
+from models.spec import MapFeature, Panel
+from reporting.timeline import panels_of
 from sim.runner import ReplicationResult
 
 __all__ = ["map_figure", "timeline_figures", "ranking_figure", "target_figure",
            "frontier_figure"]
 
-_SERIES_ZH = {
-    "at_home": "在家（未收到预警）", "warned": "已收到预警、尚未行动",
-    "vertical_refuge": "垂直避险（楼上）", "in_transit": "转移途中",
-    "public_shelter": "公共避难场所", "self_arranged": "自行安置（投亲靠友等）",
-    "trapped": "被困待救", "rescued": "已获救", "injured": "受伤", "dead": "死亡",
-    "shelter_occupants": "避难场所安置人数（含获救者）", "rescue_teams_busy": "执行任务的救援队伍",
-    "displaced_in_shelters": "集中安置人员", "displaced_with_kit": "已领到基本生活物资",
-    "alerted": "已收到预警人数", "awaiting_ambulance": "等待救护车的伤员",
-    "in_hospital": "住院伤员",
-}
-_SERIES_EN = {
-    "at_home": "At home (not warned)", "warned": "Warned, not yet acting",
-    "vertical_refuge": "Vertical refuge", "in_transit": "Evacuating (in transit)",
-    "public_shelter": "In public shelter", "self_arranged": "Self-arranged",
-    "trapped": "Trapped", "rescued": "Rescued", "injured": "Injured", "dead": "Dead",
-    "shelter_occupants": "Shelter occupants (incl. rescued)",
-    "rescue_teams_busy": "Rescue units busy", "displaced_in_shelters": "Displaced in shelters",
-    "displaced_with_kit": "… holding the basic kit",
-    "alerted": "People alerted", "awaiting_ambulance": "Casualties awaiting an ambulance",
-    "in_hospital": "Casualties in hospital",
-}
-_COLOURS = {"at_home": "#7f7f7f", "warned": "#e6ab02", "vertical_refuge": "#7570b3",
-            "in_transit": "#e7298a", "public_shelter": "#1f78b4", "self_arranged": "#66a61e",
-            "trapped": "#d95f02", "rescued": "#1b9e77", "injured": "#a6761d", "dead": "#111111",
-            "shelter_occupants": "#08306b", "rescue_teams_busy": "#d62728",
-            "displaced_in_shelters": "#1f78b4", "displaced_with_kit": "#33a02c",
-            "alerted": "#e6ab02", "awaiting_ambulance": "#d95f02", "in_hospital": "#7570b3"}
 
-PANELS = (
-    ("people_by_state", ("at_home", "warned", "vertical_refuge", "in_transit", "public_shelter",
-                         "self_arranged", "trapped", "rescued", "injured", "dead")),
-    ("rescue_and_shelter", ("shelter_occupants", "rescue_teams_busy")),
-    ("supply_coverage", ("displaced_in_shelters", "displaced_with_kit")),
-    # Chemical release.
-    ("warning_spread", ("alerted",)),
-    ("casualty_care", ("awaiting_ambulance", "in_hospital")),
-)
-
-
-def series_label(column: str, lang: str) -> str:
-    return (_SERIES_ZH if lang == "zh" else _SERIES_EN).get(column, column)
-
-
-def _points(fig: go.Figure, lon, lat, text, name: str, symbol: str, colour: str,
-            size: float = 11) -> None:
-    if len(lon):
-        fig.add_trace(go.Scatter(x=list(lon), y=list(lat), mode="markers", name=name,
-                                 text=list(text), hoverinfo="text+name",
-                                 marker={"symbol": symbol, "size": size, "color": colour,
+def _feature_trace(fig: go.Figure, feature: MapFeature, lang: str) -> None:
+    name = feature.label(lang)
+    if feature.segments:
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for (x0, y0), (x1, y1) in feature.segments:
+            xs += [x0, x1, None]
+            ys += [y0, y1, None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name,
+                                 line={"color": feature.colour, "width": 2}, hoverinfo="skip"))
+    elif feature.lon:
+        fig.add_trace(go.Scatter(x=list(feature.lon), y=list(feature.lat), mode="markers",
+                                 name=name, text=list(feature.text), hoverinfo="text+name",
+                                 marker={"symbol": feature.symbol, "size": feature.size,
+                                         "color": feature.colour,
                                          "line": {"width": 1, "color": "#222"}}))
 
 
 def map_figure(scenario: ScenarioBase, layers: ZoneLayers | None, frame: int,
                lang: str = "en") -> go.Figure:
-    """Zones coloured by ``layers`` at time index ``frame`` (grey when no run yet), sized by
-    population, with the scenario's infrastructure on top."""
-    sc = scenario
-    zones = sc.zones  # type: ignore[attr-defined]
+    """The spec's zones coloured by ``layers`` at time index ``frame`` (grey when no run yet),
+    sized by population, with the spec's map features on top."""
+    spec = spec_for(scenario)
+    zones = list(spec.map_zones(scenario))
     fig = go.Figure()
-    roads = getattr(sc, "roads", None)
-    if roads is not None:
-        nodes = {n.id: n for n in roads.nodes}
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        for link in roads.links:
-            a, b = nodes[link.source], nodes[link.target]
-            xs += [a.lon, b.lon, None]
-            ys += [a.lat, b.lat, None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=tr("roads", lang),
-                                 line={"color": "#9e9e9e", "width": 2}, hoverinfo="skip"))
+    features = spec.map_features(scenario)
+    for feature in features:           # lines below the zones
+        if feature.segments:
+            _feature_trace(fig, feature, lang)
     population = np.array([z.population_night for z in zones], dtype=float)
     # Marker area ~ population; smaller markers when there are many zones so they overlap less.
     biggest = 38.0 if len(zones) <= 20 else 22.0
     size = 6 + (biggest - 6) * np.sqrt(population / max(population.max(), 1.0))
     names = [f"{z.id} {z.name}".strip() for z in zones]
     if layers is not None:
+        layer = layers.layer
         values = layers.values[:, min(frame, layers.values.shape[1] - 1)]
-        depth = layers.kind == "depth"
-        unit = "m" if depth else "ppm"
+        unit = unit_label(layer.unit, lang)
         scale_max = float(np.nanmax(layers.values)) if np.isfinite(layers.values).any() else 1.0
         text = [f"{n}<br>{v:,.2f} {unit}<br>{int(p):,} {tr('people', lang)}"
                 for n, v, p in zip(names, values, population, strict=True)]
         marker = {"size": size, "color": np.nan_to_num(values), "cmin": 0.0,
-                  "cmax": max(scale_max, 1e-9), "colorscale": "Blues" if depth else "Reds",
+                  "cmax": max(scale_max, 1e-9), "colorscale": layer.colour_scale,
                   "line": {"width": 1, "color": "#333"}, "opacity": 0.85,
-                  "colorbar": {"title": {"text": tr("map_layer_depth" if depth
-                                                    else "map_layer_ppm", lang)}}}
+                  "colorbar": {"title": {"text": f"{layer.label(lang)} ({unit})"}}}
     else:
         text = [f"{n}<br>{int(p):,} {tr('people', lang)}" for n, p in zip(names, population,
                                                                             strict=True)]
@@ -118,40 +81,9 @@ def map_figure(scenario: ScenarioBase, layers: ZoneLayers | None, frame: int,
     fig.add_trace(go.Scatter(x=[z.lon for z in zones], y=[z.lat for z in zones],
                              mode="markers", name=tr("zones", lang), text=text,
                              hoverinfo="text", marker=marker))
-    hazard = getattr(sc, "hazard", None)
-    if hazard is not None and getattr(hazard, "gauges", None):
-        g = hazard.gauges
-        _points(fig, [x.lon for x in g], [x.lat for x in g], [x.name or x.id for x in g],
-                tr("gauges", lang), "triangle-down", "#0b5394")
-    shelters = getattr(sc, "shelters", None) or []
-    _points(fig, [s.lon for s in shelters], [s.lat for s in shelters],
-            [f"{s.name or s.id}: {s.capacity:,}" for s in shelters], tr("shelters", lang),
-            "square", "#2ca02c")
-    supplies = getattr(sc, "supplies", None)
-    if supplies is not None:
-        d = supplies.depots
-        _points(fig, [x.lon for x in d], [x.lat for x in d], [f"{x.name or x.id} ({x.level})"
-                                                              for x in d],
-                tr("depots", lang), "diamond", "#8c564b")
-    rescue = getattr(sc, "rescue", None)
-    if rescue is not None and rescue.teams:
-        t = rescue.teams
-        _points(fig, [x.base_lon for x in t], [x.base_lat for x in t],
-                [f"{x.id} ({x.type}) ×{x.count}" for x in t], tr("team_bases", lang),
-                "triangle-up", "#ff7f0e")
-    source = getattr(sc, "source", None)
-    if source is not None:
-        _points(fig, [source.lon], [source.lat], [source.name or "source"], tr("source", lang),
-                "star", "#d62728", size=18)
-        response = sc.response  # type: ignore[attr-defined]
-        h = response.hospitals
-        _points(fig, [x.lon for x in h], [x.lat for x in h], [f"{x.name or x.id}: {x.beds}"
-                                                              for x in h],
-                tr("hospitals", lang), "cross", "#e377c2")
-        t = response.hazmat_teams
-        _points(fig, [x.base_lon for x in t], [x.base_lat for x in t],
-                [f"{x.id} ({x.type})" for x in t], tr("team_bases", lang), "triangle-up",
-                "#ff7f0e")
+    for feature in features:
+        if not feature.segments:
+            _feature_trace(fig, feature, lang)
     mean_lat = float(np.mean([z.lat for z in zones]))
     # Frame the zones (far-away places such as a provincial depot fall outside the frame).
     lon = np.array([z.lon for z in zones])
@@ -169,40 +101,37 @@ def map_figure(scenario: ScenarioBase, layers: ZoneLayers | None, frame: int,
     return fig
 
 
-def timeline_figures(results: Sequence[ReplicationResult], lang: str = "en"
-                     ) -> list[tuple[str, go.Figure]]:
-    """One figure per panel that has data: mean lines, 5–95 % bands when several runs."""
+def timeline_figures(results: Sequence[ReplicationResult], scenario: ScenarioBase,
+                     lang: str = "en") -> list[tuple[Panel, go.Figure]]:
+    """One figure per panel of the model's spec that has data: mean lines, 5–95 % bands when
+    several runs; series that are zero throughout are left out."""
     if not results:
         return []
-    columns = set(results[0].timeseries.columns)
+    spec = spec_for(scenario)
     out = []
-    for key, wanted in PANELS:
-        present = [c for c in wanted if c in columns]
-        if not present:
-            continue
+    for panel, series in panels_of(spec, list(results[0].timeseries.columns)):
         fig = go.Figure()
         shown = 0
-        for column in present:
-            band = band_frame(results, column)
+        for item in series:
+            band = band_frame(results, item.name)
             if not np.any(band["high"].to_numpy() != 0):
                 continue
             shown += 1
-            colour = _COLOURS.get(column, "#444")
-            label = series_label(column, lang)
+            label = item.label(lang)
             if len(results) > 1:
                 fig.add_trace(go.Scatter(
                     x=np.concatenate([band["hours"], band["hours"][::-1]]),
                     y=np.concatenate([band["high"], band["low"][::-1]]), fill="toself",
-                    fillcolor=colour, opacity=0.18, line={"width": 0}, hoverinfo="skip",
+                    fillcolor=item.colour, opacity=0.18, line={"width": 0}, hoverinfo="skip",
                     showlegend=False, name=label))
-            fig.add_trace(go.Scatter(x=band["hours"], y=band["mean"], mode="lines",
-                                     name=label, line={"color": colour, "width": 2}))
+            fig.add_trace(go.Scatter(x=band["hours"], y=band["mean"], mode="lines", name=label,
+                                     line={"color": item.colour, "width": 2,
+                                           "dash": "dot" if item.style == "dotted" else None}))
         if shown:
             fig.update_layout(height=330, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                              xaxis_title=tr("hours", lang), yaxis_title=tr("people", lang)
-                              if key != "rescue_and_shelter" else "",
+                              xaxis_title=tr("hours", lang), yaxis_title=panel.unit(lang),
                               legend={"orientation": "h", "y": -0.25})
-            out.append((key, fig))
+            out.append((panel, fig))
     return out
 
 

@@ -118,7 +118,7 @@ class Comparison:
     """What the comparison page shows for one KPI."""
 
     kpi: str
-    direction: int                 # -1: lower is better
+    direction: int                 # -1: lower is better, +1 higher, 0 not judged
     ranking: pd.DataFrame          # kpi_summary rows of this KPI, best first
     differences: pd.DataFrame      # paired differences vs the baseline
     targets: pd.DataFrame          # probability of meeting each plan target
@@ -127,7 +127,7 @@ class Comparison:
 
 def compare(experiment: Experiment, kpi: str) -> Comparison:
     spec, table = experiment.spec, experiment.table
-    direction = analysis.better_direction(kpi)
+    direction = analysis.better_direction(kpi, analysis.outcome_targets(table, spec).get(kpi))
     summary = analysis.kpi_summary(table, spec, [kpi])
     ranking = summary.sort_values("mean", ascending=direction < 0, kind="stable")
     return Comparison(kpi, direction, ranking.reset_index(drop=True),

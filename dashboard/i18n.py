@@ -1,13 +1,14 @@
 """English and Chinese labels of the dashboard.
 
-KPI names come from the KPI catalogue (:mod:`models.kpis`), worded as the plans word them; this
-module holds the dashboard's own words. ``tr(key, lang)`` falls back to English, then to the key,
-so a missing translation shows up as English rather than as an error in front of a leader.
+KPI names come from the models' KPI catalogues (``ModelSpec.kpis``, :mod:`models.kpis`), worded
+as the plans word them; this module holds the dashboard's own words. ``tr(key, lang)`` falls back
+to English, then to the key, so a missing translation shows up as English rather than as an error
+in front of a leader.
 """
 
 from __future__ import annotations
 
-from models.kpis import KPIS
+from models.kpis import UNITS_ZH, find
 
 __all__ = ["LANGUAGES", "tr", "kpi_label", "STRINGS"]
 
@@ -24,8 +25,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "upload": {"en": "Or upload a scenario file (TOML)", "zh": "或上传情景文件（TOML）"},
     "upload_error": {"en": "This scenario file cannot be used", "zh": "该情景文件无法使用"},
     "levers": {"en": "What you can fund and decide", "zh": "可投入的能力与决策"},
-    "levers_none": {"en": "This scenario has no levers the dashboard knows.",
-                    "zh": "该情景没有可调整的能力参数。"},
+    "levers_none": {"en": "This scenario's model declares no levers.",
+                    "zh": "该情景所用模型没有可调整的能力参数。"},
     "replications": {"en": "Replications", "zh": "重复次数"},
     "seed": {"en": "Random seed", "zh": "随机种子"},
     "run": {"en": "Run", "zh": "运行"},
@@ -33,7 +34,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "not_run": {"en": "Set the levers and press Run.", "zh": "设置参数后点击“运行”。"},
     "results_for": {"en": "Run {run}: {name}, {n} replication(s), seed {seed}, {secs:.1f} s",
                     "zh": "第 {run} 次运行：{name}，{n} 次重复，种子 {seed}，用时 {secs:.1f} 秒"},
-    "kpis_targets": {"en": "Plan targets", "zh": "规划目标"},
+    "kpis_targets": {"en": "Plan indicators", "zh": "规划指标"},
+    "no_target": {"en": "no plan target", "zh": "无规划目标值"},
     "kpis_other": {"en": "Other indicators", "zh": "其他指标"},
     "target": {"en": "target", "zh": "目标"},
     "col_indicator": {"en": "indicator", "zh": "指标"},
@@ -46,24 +48,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_value": {"en": "not reached", "zh": "模拟时段内未实现"},
     "map": {"en": "Map", "zh": "地图"},
     "map_time": {"en": "Time (hours after the start)", "zh": "时间（开始后小时）"},
-    "map_layer_depth": {"en": "Water depth (m)", "zh": "水深（米）"},
-    "map_layer_ppm": {"en": "Outdoor concentration (ppm)", "zh": "室外浓度（ppm）"},
     "zones": {"en": "Zones", "zh": "区域"},
-    "shelters": {"en": "Shelters", "zh": "避难场所"},
-    "depots": {"en": "Depots", "zh": "储备库"},
-    "team_bases": {"en": "Team bases", "zh": "救援队伍驻地"},
-    "gauges": {"en": "River gauges", "zh": "水文站"},
-    "roads": {"en": "Roads", "zh": "道路"},
-    "source": {"en": "Release source", "zh": "泄漏源"},
-    "hospitals": {"en": "Hospitals", "zh": "医院"},
     "timelines": {"en": "Timelines", "zh": "过程曲线"},
-    "people_by_state": {"en": "People by state", "zh": "人员状态"},
-    "rescue_and_shelter": {"en": "Rescue teams busy and shelter occupancy",
-                           "zh": "救援力量占用与避难场所安置"},
-    "supply_coverage": {"en": "Displaced people and basic-kit coverage",
-                        "zh": "安置人员与基本生活物资保障"},
-    "warning_spread": {"en": "Warning spread", "zh": "预警信息传播"},
-    "casualty_care": {"en": "Casualties: ambulances and hospitals", "zh": "伤员转运与医院收治"},
     "band": {"en": "5–95 % band over replications", "zh": "各次重复的 5–95 % 区间"},
     "hours": {"en": "hours", "zh": "小时"},
     "people": {"en": "people", "zh": "人"},
@@ -101,6 +87,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "deaths_averted": {"en": "Deaths averted per event", "zh": "每次灾害减少死亡人数"},
     "lower_better": {"en": "lower is better", "zh": "越低越好"},
     "higher_better": {"en": "higher is better", "zh": "越高越好"},
+    "not_judged": {"en": "a context figure: neither higher nor lower is better",
+                   "zh": "背景指标：不评判高低优劣"},
     # Drill control
     "drill_seal": {"en": "Seal a new drill (exercise director)",
                    "zh": "封存新的演练（演练总指挥）"},
@@ -195,8 +183,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "action_reopen_road": {"en": "Reopen roads", "zh": "解除道路管制"},
 }
 
-_KPI_UNITS_ZH = {"people": "人", "share": "比例", "min": "分钟", "h": "小时", "count": "次",
-                 "per million": "每百万人", "m²": "平方米", "person-min": "人·分钟"}
 
 
 def tr(key: str, lang: str = "en", **values: object) -> str:
@@ -206,16 +192,17 @@ def tr(key: str, lang: str = "en", **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def kpi_label(name: str, lang: str = "en") -> str:
-    """The KPI's name as the plans word it (Chinese) or its English label."""
-    kpi = KPIS.get(name)
+def kpi_label(name: str, lang: str = "en", model: str | None = None) -> str:
+    """The KPI's name as the plans word it (Chinese) or its English label (from ``model``'s
+    catalogue, else any registered model's); the bare name if no catalogue knows it."""
+    kpi = find(name, model)
     if kpi is None:
         return name
-    return kpi.label_zh if lang == "zh" else kpi.label
+    return kpi.label_in(lang)
 
 
 def unit_label(unit: str, lang: str = "en") -> str:
-    return _KPI_UNITS_ZH.get(unit, unit) if lang == "zh" else unit
+    return UNITS_ZH.get(unit, unit) if lang == "zh" else unit
 
 
 def format_value(value: float, unit: str, lang: str = "en") -> str:
@@ -229,7 +216,7 @@ def format_value(value: float, unit: str, lang: str = "en") -> str:
         return tr("no_value", lang)
     if unit == "share":
         return f"{value * 100:.1f} %"
-    if unit in ("people", "count", "person-min"):
+    if unit in ("people", "count", "person-min", "person-h"):
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
     if unit == "min" and abs(value) >= 120:   # long waits read better in hours
         return f"{value / 60:,.1f} {unit_label('h', lang)}"

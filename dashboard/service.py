@@ -20,16 +20,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from models.catalog import build
-from models.kpis import KPIS, Target
+from models.catalog import MODELS, build, spec_for
+from models.kpis import Target, find
 from models.loading import bundled_names, load_scenario
 from models.scenario import ScenarioBase
+from models.spec import MapLayer
 from sim.config import ConfigError, canonical_hash
 from sim.runner import ReplicationResult, run_replication
 
-__all__ = ["UPLOAD_LIMIT_BYTES", "ScenarioError", "KpiCard", "explorer_scenarios",
-           "load_bundled", "load_uploaded", "run_one", "kpi_cards", "kpi_table", "band_frame",
-           "zone_layers", "scenario_hash", "lever_scope", "EXPLORER_MODELS"]
+__all__ = ["UPLOAD_LIMIT_BYTES", "ScenarioError", "KpiCard", "ZoneLayers", "explorer_models",
+           "explorer_scenarios", "load_bundled", "load_uploaded", "run_one", "kpi_cards",
+           "shown_cards", "kpi_table", "band_frame", "zone_layers", "scenario_hash",
+           "lever_scope"]
 
 UPLOAD_LIMIT_BYTES = 1024 * 1024  # a 110-zone scenario is ~60 kB (the server caps uploads at 1 MB)
 LOW, HIGH = 0.05, 0.95            # uncertainty band over replications
@@ -39,12 +41,16 @@ class ScenarioError(Exception):
     """A scenario the user chose or uploaded cannot be used; ``str()`` is one readable line."""
 
 
-EXPLORER_MODELS = ("flood", "chemical")
+def explorer_models() -> list[str]:
+    """The registered models whose spec puts them in the explorer (read on each call: a model
+    registered at run time shows at once)."""
+    return [name for name, spec in MODELS.items() if spec.explorer]
 
 
 def explorer_scenarios() -> list[str]:
-    """Bundled scenarios a leader can explore (the models with levers: flood and chemical)."""
-    return [n for n in bundled_names() if load_bundled(n).model in EXPLORER_MODELS]
+    """Bundled scenarios a leader can explore (those of the explorer's models)."""
+    models = explorer_models()
+    return [n for n in bundled_names() if load_bundled(n).model in models]
 
 
 @st.cache_resource(show_spinner=False)
@@ -75,12 +81,13 @@ def load_uploaded(filename: str, data: bytes) -> ScenarioBase:
             raise ScenarioError(exc.one_line().replace(str(path), name)) from None
         except UnicodeDecodeError:
             raise ScenarioError(f"{name}: not a text file (expected UTF-8 TOML)") from None
-    if scenario.model not in EXPLORER_MODELS:
-        raise ScenarioError(f"{name}: model: the explorer shows {' and '.join(EXPLORER_MODELS)} "
-                            f"scenarios, not {scenario.model!r} (use `drsim run` for it)")
-    hazard = getattr(scenario, "hazard", None)
-    if getattr(hazard, "netcdf", None):
-        raise ScenarioError(f"{name}: hazard.netcdf: an imported hazard file cannot be uploaded "
+    models = explorer_models()
+    if scenario.model not in models:
+        shown = " and ".join([", ".join(models[:-1]), models[-1]] if len(models) > 1 else models)
+        raise ScenarioError(f"{name}: model: the explorer shows {shown} scenarios, not "
+                            f"{scenario.model!r} (use `drsim run` for it)")
+    for field, file in spec_for(scenario).external_files(scenario).items():
+        raise ScenarioError(f"{name}: {field}: the file it reads ({file}) cannot be uploaded "
                             "with the scenario; run it with `drsim run` where the file lies")
     return scenario
 
@@ -151,28 +158,39 @@ def _quantile(values: np.ndarray, q: float) -> float:
     return float(low + (high - low) * (position - np.floor(position)))
 
 
-def kpi_cards(results: Sequence[ReplicationResult]) -> list[KpiCard]:
-    """One card per KPI the model reported, in the model's order."""
+def kpi_cards(results: Sequence[ReplicationResult], model: str | None = None) -> list[KpiCard]:
+    """One card per KPI the model reported, in the model's order (units and targets from
+    ``model``'s catalogue, else any registered model's)."""
     if not results:
         return []
     cards = []
     for name in results[0].kpis:
         values = np.array([r.kpis.get(name, math.nan) for r in results], dtype=float)
         mean, low, high, n = _stats(values)
-        kpi = KPIS.get(name)
+        kpi = find(name, model)
         target = kpi.target if kpi else None
         n_met = int(sum(target.met(v) for v in values if not math.isnan(v))) if target else 0
         cards.append(KpiCard(name, kpi.unit if kpi else "", mean, low, high, n, target, n_met))
     return cards
 
 
-def kpi_table(cards: Sequence[KpiCard], lang: str = "en") -> pd.DataFrame:
+def shown_cards(cards: Sequence[KpiCard], model: str) -> list[KpiCard]:
+    """The cards shown first: ``model``'s headline indicators (in its spec's order), then every
+    other KPI with a plan target (in the model's order)."""
+    by_name = {c.name: c for c in cards}
+    headline = [k for k in spec_for(model).headline if k in by_name]
+    return [by_name[k] for k in headline] + [c for c in cards if c.target is not None
+                                              and c.name not in headline]
+
+
+def kpi_table(cards: Sequence[KpiCard], lang: str = "en", model: str | None = None
+              ) -> pd.DataFrame:
     """The cards as a table (for display and the CSV download)."""
     from dashboard.i18n import format_target, kpi_label, tr
 
     low, high = f"p{round(LOW * 100)}", f"p{round(HIGH * 100)}"
     return pd.DataFrame([{
-        "kpi": c.name, tr("col_indicator", lang): kpi_label(c.name, lang),
+        "kpi": c.name, tr("col_indicator", lang): kpi_label(c.name, lang, model),
         tr("col_unit", lang): c.unit, "mean": c.mean, low: c.low, high: c.high,
         tr("replications", lang): c.n,
         tr("target", lang): format_target(c.target, c.unit, lang) if c.target else "",
@@ -197,33 +215,38 @@ def band_frame(results: Sequence[ReplicationResult], column: str) -> pd.DataFram
 @dataclass(frozen=True)
 class ZoneLayers:
     """Per-zone values over time for the map: ``values[z, i]`` at ``hours[i]`` (mean over
-    replications); ``kind`` is "depth" (m) or "ppm"."""
+    replications) of the model's map ``layer``."""
 
-    kind: str
+    layer: MapLayer
     zone_ids: list[str]
     hours: np.ndarray
     values: np.ndarray
 
 
 def zone_layers(scenario: ScenarioBase, results: Sequence[ReplicationResult]) -> ZoneLayers | None:
-    """Map layers from the runs' extras: flood depth or chemical concentration by zone and
-    report time. A model that reports only peaks gives one frame at the horizon."""
-    if not results:
+    """The map layer of the runs: the first of the spec's map layers that every run's extras
+    hold — one with frames gives a value per report time, one without a single frame at the
+    horizon. None without runs, zones or such a layer."""
+    spec = spec_for(scenario)
+    ids = [z.id for z in spec.map_zones(scenario)]
+    if not results or not ids:
         return None
-    ids = [z.id for z in scenario.zones]  # type: ignore[attr-defined]
-    for key, peak_key, kind in (("zone_depth_m", "peak_depth_m", "depth"),
-                                ("zone_ppm", "peak_ppm", "ppm")):
-        extras = [r.extras for r in results]
-        if all(key in e and "report_minutes" in e for e in extras):
+    extras = [r.extras for r in results]
+    for layer in spec.map_layers:
+        if not all(layer.key in e for e in extras):
+            continue
+        if layer.frames:
+            if not all("report_minutes" in e for e in extras):
+                continue
             minutes = extras[0]["report_minutes"]
             order = sorted(minutes, key=lambda k: minutes[k])
             hours = np.array([minutes[k] / 60.0 for k in order])
-            stack = np.array([[[_num(e[key][z][k]) for k in order] for z in ids] for e in extras])
-            return ZoneLayers(kind, ids, hours, np.nanmean(stack, axis=0))
-        if all(peak_key in e for e in extras):
-            stack = np.array([[_num(e[peak_key][z]) for z in ids] for e in extras])
-            return ZoneLayers(kind, ids, np.array([scenario.horizon / 60.0]),
-                              np.nanmean(stack, axis=0)[:, None])
+            stack = np.array([[[_num(e[layer.key][z][k]) for k in order] for z in ids]
+                              for e in extras])
+            return ZoneLayers(layer, ids, hours, np.nanmean(stack, axis=0))
+        stack = np.array([[_num(e[layer.key][z]) for z in ids] for e in extras])
+        return ZoneLayers(layer, ids, np.array([scenario.horizon / 60.0]),
+                          np.nanmean(stack, axis=0)[:, None])
     return None
 
 

@@ -1,8 +1,9 @@
-"""The ``drsim`` command: validate, run, list and describe scenarios.
+"""The ``drsim`` command: validate, run, list and describe scenarios, list their levers; the
+layers' own command groups (``drsim experiment``, ``drsim drill``) and ``drsim dashboard``.
 
-User mistakes (bad files, fields, overrides) print one line to stderr and exit with code 2; no
-traceback, nothing written. Later layers add their own command groups here (``drsim experiment``,
-``drsim drill``, ``drsim dashboard``).
+What a model reports is read from its spec (``models.catalog``): KPI labels and targets, levers,
+the figures ``run --out`` writes. User mistakes (bad files, fields, overrides) print one line to
+stderr and exit with code 2; no traceback, nothing written.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from drsim import __version__
 from experiments.cli import app as experiment_app
 from models.catalog import MODELS, build, scenario_json_schema
 from models.kpis import describe
+from models.levers import levers_for
 from models.loading import bundled_names, bundled_path, load_scenario
 from sim.config import ConfigError, canonical_hash, read_toml
 from sim.output import kpi_summary, write_run
@@ -106,14 +108,14 @@ def _format(value: float) -> str:
     return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
 
 
-def _kpi_table(results, title: str) -> Table:
+def _kpi_table(results, title: str, model: str | None = None) -> Table:
     summary = kpi_summary(results)
     table = Table(title=title, title_justify="left")
     for column, justify in [("KPI", "left"), ("unit", "left"), ("mean", "right"),
                             ("5 %", "right"), ("95 %", "right"), ("target", "left")]:
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for row in summary.itertuples(index=False):
-        info = describe(row.kpi)
+        info = describe(row.kpi, model)
         target = ""
         if info.target is not None and not math.isnan(row.mean):
             target = f"{info.target} {'met' if info.target.met(row.mean) else 'NOT met'}"
@@ -154,7 +156,7 @@ def run(
     wall = sum(r.wall_time_s for r in results)
     stdout.print(_kpi_table(
         results, f"{loaded.name}: {reps} replication{'s' * (reps > 1)}, root seed {root_seed}, "
-                 f"horizon {format_duration(loaded.horizon)}"))
+                 f"horizon {format_duration(loaded.horizon)}", loaded.model))
     stdout.print(f"{events:,} events in {wall:.2f} s ({events / max(wall, 1e-9):,.0f} events/s); "
                  f"scenario hash {digest[:16]}")
     if out is not None:
@@ -170,7 +172,8 @@ def run(
             **provenance(),
         }
         # matplotlib is imported only when figures are written (keeps the command quick).
-        from models.figures import figures_for, save_png
+        from reporting.figures import save_png
+        from reporting.runs import figures_for
 
         figures = {name: partial(save_png, figure)
                    for name, figure in figures_for(loaded, results).items()}
@@ -184,7 +187,7 @@ def run(
 
 @app.command("list")
 def list_scenarios() -> None:
-    """List the bundled scenarios and the models that run them."""
+    """List the bundled scenarios and the models that run them (from each model's spec)."""
     table = Table(title="Bundled scenarios (use the name wherever a scenario file is expected)",
                   title_justify="left")
     table.add_column("name")
@@ -197,9 +200,51 @@ def list_scenarios() -> None:
     models = Table(title="Models", title_justify="left")
     models.add_column("model")
     models.add_column("what it simulates")
-    for key, entry in MODELS.items():
-        models.add_row(key, entry.summary)
+    models.add_column("中文")
+    for key, spec in MODELS.items():
+        models.add_row(key, spec.summary, spec.summary_zh)
     stdout.print(models)
+
+
+def _lever_value(lever, value) -> str:
+    if lever.kind == "multi":
+        return ", ".join(value) if value else "(none)"
+    if lever.kind == "percent":
+        return f"{value:g} %"
+    return str(value).lower() if lever.kind == "bool" else f"{value:g}" if isinstance(
+        value, float) else str(value)
+
+
+@app.command()
+def levers(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or bundled scenario name.")],
+    set_: SetOption = None,
+) -> None:
+    """List the levers of a scenario (what the dashboard shows and an experiment option can set
+    with `levers = { KEY = VALUE }`), with the scenario's values."""
+    with user_errors(hint="; run `drsim validate` to see all"):
+        loaded = load_scenario(scenario, set_ or [])
+    found = levers_for(loaded)
+    table = Table(title=f"Levers of {loaded.name} (model {loaded.model})", title_justify="left")
+    for column in ("key", "lever", "中文", "kind", "value", "takes"):
+        table.add_column(column)
+    for lever in found:
+        if lever.kind == "choice":
+            takes = " | ".join(lever.options)
+        elif lever.kind == "multi":
+            takes = "a list of: " + ", ".join(lever.options)
+        elif lever.kind == "bool":
+            takes = "true | false"
+        elif lever.kind == "float":
+            takes = f"{lever.low:g}–{lever.high:g} {lever.unit_en}".rstrip()
+        else:
+            takes = f">= {lever.low:g} {lever.unit_en}".rstrip()
+        table.add_row(lever.key, lever.label_en, lever.label_zh, lever.kind,
+                      _lever_value(lever, lever.default), takes)
+    if not found:
+        stdout.print(f"{loaded.name}: its model has no levers")
+        return
+    stdout.print(table)
 
 
 @app.command()

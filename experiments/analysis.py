@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from experiments.spec import ExperimentSpec
-from models.kpis import Target, describe
+from models.kpis import Target, find
 
 __all__ = ["better_direction", "outcome_kpis", "outcome_targets", "kpi_summary",
            "paired_differences", "target_probabilities", "wilson_interval",
@@ -36,13 +36,13 @@ __all__ = ["better_direction", "outcome_kpis", "outcome_targets", "kpi_summary",
 CONFIDENCE = 0.95
 _Z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
 
-# Direction heuristic for KPIs without a plan target, in the vocabulary of models/kpis.py.
-# Checked in this order: a name token in _HIGHER_BETTER makes higher better (warning *lead* time,
-# *coverage*, people *rescued*/*evacuated*/*served*, calls *reached* or needs met *within* a
-# time); else a token in _LOWER_BETTER makes lower better (deaths, people trapped, exposed, caught
-# in transit, turned away, without a kit, unmet person-hours, stock-outs, waits, queues, and
-# durations: *_min, *_h, *_hours, *time*); else higher is better. The default is meaningless for
-# context KPIs such as population or utilisation, which are not outcomes to optimise.
+# Direction of KPIs no model catalogues (``Kpi.better`` is the authority for the others), in the
+# vocabulary of the catalogues. Checked in this order: a name token in _HIGHER_BETTER makes
+# higher better (warning *lead* time, *coverage*, people *rescued*/*evacuated*/*served*, calls
+# *reached* or needs met *within* a time); else a token in _LOWER_BETTER makes lower better
+# (deaths, people trapped, exposed, caught in transit, turned away, without a kit, unmet
+# person-hours, stock-outs, waits, queues, and durations: *_min, *_h, *_hours, *time*); else
+# higher is better.
 _HIGHER_BETTER = {"lead", "coverage", "rescued", "evacuated", "served", "reached", "within"}
 _LOWER_BETTER = {"deaths", "death", "trapped", "exposed", "caught", "turned", "away", "without",
                  "unmet", "stockouts", "wait", "queue", "min", "h", "hours", "time", "minutes",
@@ -51,11 +51,14 @@ _OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equ
 
 
 def better_direction(kpi: str, target: Target | None = None) -> int:
-    """-1 if lower values of ``kpi`` are better, +1 if higher are: from the target's operator
-    (``target``, else the KPI catalogue's), else from the name (see the heuristic above)."""
-    target = target if target is not None else describe(kpi).target
+    """-1 if lower values of ``kpi`` are better, +1 if higher are, 0 for a context figure that
+    is not judged: from ``target``'s operator if given, else from the model catalogues'
+    ``Kpi.better``; only a KPI no catalogue knows falls back to its name (the heuristic above)."""
     if target is not None:
         return -1 if target.op in ("<", "<=") else 1
+    entry = find(kpi)
+    if entry is not None:
+        return {"lower": -1, "higher": 1, None: 0}[entry.better]
     tokens = set(re.split(r"[_.\-\s]+", kpi.lower()))
     if tokens & _HIGHER_BETTER:
         return 1
@@ -184,7 +187,8 @@ def paired_differences(table: pd.DataFrame, spec: ExperimentSpec,
                        kpis: list[str] | None = None) -> pd.DataFrame:
     """Per non-baseline option and KPI: option − baseline paired by replication (common random
     numbers): n_pairs, mean_diff with its 95 % t interval, n_undetermined (both infinite), and
-    the shares of replications where the option is strictly better or worse (KPI direction)."""
+    the shares of replications where the option is strictly better or worse (KPI direction;
+    NaN for a context figure the catalogue does not judge)."""
     kpis = outcome_kpis(table, spec) if kpis is None else [k for k in kpis if k in table.columns]
     columns = ["option", "kpi", "n_pairs", "mean_diff", "ci_low", "ci_high", "n_undetermined",
                "share_better", "share_worse"]
@@ -198,8 +202,11 @@ def paired_differences(table: pd.DataFrame, spec: ExperimentSpec,
     with np.errstate(invalid="ignore"):
         pairs["diff"] = (value - base).where(~undetermined)
     direction = pairs["kpi"].map(_directions(table, spec, kpis)).astype(int)
-    pairs["better"] = np.where(direction < 0, value < base, value > base)
-    pairs["worse"] = np.where(direction < 0, value > base, value < base)
+    judged = direction != 0   # a context figure (Kpi.better None): neither better nor worse
+    pairs["better"] = np.where(judged, np.where(direction < 0, value < base, value > base),
+                               np.nan)
+    pairs["worse"] = np.where(judged, np.where(direction < 0, value > base, value < base),
+                              np.nan)
     pairs["undetermined"] = undetermined
     keys = ["option", "kpi"]
     moments = _mean_ci(pairs, keys, "diff")
@@ -346,8 +353,9 @@ def _ratio(cost: pd.Series, effect: pd.Series, what: str) -> tuple[pd.Series, pd
 def robustness(table: pd.DataFrame, spec: ExperimentSpec) -> pd.DataFrame:
     """Per option and outcome KPI: mean and max regret over replications (regret in replication
     k = best value any option reached in k minus this option's value, in the KPI's better
-    direction, so >= 0, in the KPI's unit) and satisficing: the share of replications in which
-    the option meets every outcome target at once (the same value on each of its rows)."""
+    direction, so >= 0, in the KPI's unit; NaN for a context figure not judged) and
+    satisficing: the share of replications in which the option meets every outcome target at
+    once (the same value on each of its rows)."""
     columns = ["option", "kpi", "n", "mean_regret", "max_regret", "satisficing"]
     kpis = outcome_kpis(table, spec)
     if not kpis or table.empty:
@@ -358,6 +366,7 @@ def robustness(table: pd.DataFrame, spec: ExperimentSpec) -> pd.DataFrame:
     best = score.groupby([long["replication"], long["kpi"]], observed=True).transform("max")
     with np.errstate(invalid="ignore"):
         regret = (best - score).where(score != best, 0.0)  # equal infinities: no regret
+    regret = regret.where(direction != 0)  # a context figure (not judged) has no regret
     long = long.assign(regret=regret)
     keys = ["option", "kpi"]
     moments = _mean_ci(long, keys, "regret")

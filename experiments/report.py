@@ -1,8 +1,9 @@
 """Experiment report: Markdown and HTML with matplotlib figures, and CSV tables.
 
 ``write_report(folder)`` reads a result folder (manifest + parts), runs the analysis and writes
-``report.md``, ``report.html``, ``figures/*.png`` and ``tables/*.csv`` into it. Figures use the
-object API (no pyplot) and the Okabe-Ito colour-blind-safe palette, with units and plain titles.
+``report.md``, ``report.html``, ``figures/*.png`` and ``tables/*.csv`` into it. Figures are made
+and written with :mod:`reporting.figures` (object API, no pyplot) in the Okabe-Ito colour-blind-safe
+palette, with units and plain titles.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from experiments import analysis
@@ -22,18 +22,16 @@ from experiments.sensitivity import EXPLAIN_NEGATIVE, sensitivity
 from experiments.spec import ExperimentSpec
 from experiments.store import ResultStore
 from models.kpis import describe
+from reporting.figures import new_figure, save_png
 
 __all__ = ["write_report", "OKABE_ITO"]
 
 OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
              "#CC79A7"]
-DPI = 120
 
 
 def _figure(width: float = 9.0, height: float = 5.0) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
+    return new_figure((width, height))
 
 
 def _label(kpi: str) -> str:
@@ -211,7 +209,7 @@ def write_report(folder: str | Path) -> list[Path]:
 
     def save(fig: Figure, name: str) -> str:
         path = figures / f"{name}.png"
-        fig.savefig(path)
+        save_png(fig, path)
         written.append(path)
         return f"figures/{name}.png"
 

@@ -20,18 +20,29 @@ from experiments.executors import Executor
 from experiments.spec import LoadedSpec
 from experiments.store import ResultStore
 from models.catalog import build
+from models.levers import apply_levers
 from models.loading import with_overrides
 from models.scenario import ScenarioBase
 from sim.config import canonical_hash, canonical_json
 from sim.provenance import provenance
 from sim.runner import run_replication
 
-__all__ = ["run_chunk", "run_experiment", "plan_tasks", "RunSummary", "FolderError",
-           "check_folder", "finish_manifest"]
+__all__ = ["option_scenario", "run_chunk", "run_experiment", "plan_tasks", "RunSummary",
+           "FolderError", "check_folder", "finish_manifest"]
+
+
+def option_scenario(base: ScenarioBase, drawn: dict[str, Any], overrides: dict[str, Any],
+                    levers: dict[str, Any] | None = None) -> ScenarioBase:
+    """``base`` with one replication's uncertainty values ``drawn``, then an option's ``levers``
+    (:func:`models.levers.apply_levers`), then its ``overrides`` (dotted paths)."""
+    if not levers:
+        return with_overrides(base, {**drawn, **overrides})
+    return with_overrides(apply_levers(with_overrides(base, drawn), levers), overrides)
 
 
 def run_chunk(base: ScenarioBase, option: str, option_index: int, overrides: dict[str, Any],
-              inputs: list[dict[str, Any]], root_seed: int) -> pd.DataFrame:
+              inputs: list[dict[str, Any]], root_seed: int,
+              levers: dict[str, Any] | None = None) -> pd.DataFrame:
     """Run the replications described by ``inputs`` (each: replication and ``in.<path>``
     values) for one option; a pure function of its arguments, run by any executor."""
     rows = []
@@ -39,7 +50,7 @@ def run_chunk(base: ScenarioBase, option: str, option_index: int, overrides: dic
         k = int(row["replication"])
         drawn = {key[len(INPUT_PREFIX):]: value for key, value in row.items()
                  if key.startswith(INPUT_PREFIX)}
-        scenario = with_overrides(base, {**drawn, **overrides})
+        scenario = option_scenario(base, drawn, overrides, levers)
         result = run_replication(build, scenario, k, root_seed, scenario.horizon,
                                  report_every=scenario.report_every)
         rows.append({"option": option, "option_index": option_index, "replication": k,
@@ -58,7 +69,7 @@ def plan_tasks(loaded: LoadedSpec, done: set[tuple[str, int]]) -> list[tuple]:
         for start in range(0, len(todo), spec.chunk_size):
             chunk = todo[start: start + spec.chunk_size]
             tasks.append((loaded.base, option.name, index, dict(option.overrides), chunk,
-                          spec.root_seed))
+                          spec.root_seed, dict(option.levers)))
     return tasks
 
 

@@ -22,13 +22,16 @@ EMA Workbench's XLRM vocabulary, as a TOML file validated like scenarios::
     description = "County teams of at least 50 people"
     cost_capital_cny = 12e6
     cost_yearly_cny = 3e6
-    overrides = { "rescue.teams.3.count" = 6 }
+    levers = { "teams.comprehensive_county.units" = 70 }   # the model's levers, by key
+    overrides = { "rescue.teams.3.people_per_trip" = 12 }    # any scenario field
 
     [[outcomes]]
     kpi = "deaths"
 
 Replication k of every option gets the same uncertainty draws and the same random streams
-(common random numbers), so option differences are paired.
+(common random numbers), so option differences are paired. An option's ``levers`` are the
+model's levers (``ModelSpec.levers``, the same ones the dashboard shows; ``drsim levers
+SCENARIO`` lists them), applied to each drawn scenario before its ``overrides``.
 """
 
 from __future__ import annotations
@@ -37,9 +40,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from models.kpis import Target, describe, parse_target
+from models.levers import apply_levers, levers_for
 from models.loading import load_scenario, resolve_source, with_overrides
 from models.scenario import ScenarioBase
 from sim.config import ConfigError, StrictModel, read_toml, validate
@@ -75,8 +85,19 @@ class Option(StrictModel):
     description: str = ""
     overrides: dict[str, Any] = Field(default_factory=dict,
                                       description="Dotted scenario path -> value.")
+    levers: dict[str, Any] = Field(default_factory=dict, description="Lever key -> value: the "
+                                   "model's levers (`drsim levers SCENARIO` lists them).")
     cost_capital_cny: float = Field(default=0.0, ge=0, description="One-off cost (CNY).")
     cost_yearly_cny: float = Field(default=0.0, ge=0, description="Running cost per year (CNY).")
+
+    @model_serializer(mode="wrap")
+    def _without_empty_levers(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # An option without levers dumps (and hashes) as before levers existed, so the spec
+        # hash of a results folder written then still matches on --resume.
+        data = handler(self)
+        if not self.levers:
+            data.pop("levers", None)
+        return data
 
 
 class Outcome(StrictModel):
@@ -190,9 +211,36 @@ def load_spec(source: str | Path) -> LoadedSpec:
                     f"({exc.problems[0].message})") from None
     for i, option in enumerate(spec.options):
         try:
-            with_overrides(base, {**means, **option.overrides})
+            scenario = _with_levers(base, means, option.levers, str(path), i)
+            with_overrides(scenario, option.overrides)
         except ConfigError as exc:
+            if exc.problems[0].path.startswith(f"options[{i}].levers"):
+                raise
             raise ConfigError.single(str(path), f"options[{i}].overrides",
                                      f"{exc.problems[0].path}: {exc.problems[0].message}"
                                      ) from None
     return LoadedSpec(spec, base, str(path))
+
+
+def _with_levers(base: ScenarioBase, means: dict[str, Any], levers: dict[str, Any], source: str,
+                 i: int) -> ScenarioBase:
+    """``base`` at the uncertainties' means with option ``i``'s levers set; a lever the model
+    does not have, or a value it cannot take, is one line naming the field."""
+    scenario = with_overrides(base, means)
+    if not levers:
+        return scenario
+    known = [lever.key for lever in levers_for(scenario)]
+    for key in levers:
+        if key not in known:
+            shown = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
+            raise ConfigError.single(source, f"options[{i}].levers", f"unknown lever {key!r} "
+                                     f"(this scenario's levers: {shown or 'none'}; `drsim "
+                                     "levers` lists them)")
+    try:
+        return apply_levers(scenario, levers)
+    except ValueError as exc:   # "lever KEY: what was expected"
+        key, _, message = str(exc).removeprefix("lever ").partition(": ")
+        raise ConfigError.single(source, f"options[{i}].levers.{key}", message) from None
+    except ConfigError as exc:
+        raise ConfigError.single(source, f"options[{i}].levers", f"{exc.problems[0].path}: "
+                                 f"{exc.problems[0].message}") from None

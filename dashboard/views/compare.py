@@ -70,7 +70,8 @@ kpi = st.selectbox(tr("rank_by", lang), choices, format_func=lambda k: kpi_label
 comparison = comparison_service.compare(experiment, kpi)
 
 st.markdown(f"#### {tr('ranking', lang)}")
-st.caption(tr("lower_better" if comparison.direction < 0 else "higher_better", lang))
+st.caption(tr({-1: "lower_better", 1: "higher_better"}.get(comparison.direction, "not_judged"),
+              lang))
 st.dataframe(comparison.ranking, hide_index=True, key="ranking_table")
 st.plotly_chart(charts.ranking_figure(comparison.ranking, kpi, lang), key="ranking_chart")
 

@@ -1,14 +1,16 @@
 """Scenario explorer: choose a scenario, set the levers, run, see KPIs, the map and timelines."""
 
-import io
 import time
 
 import streamlit as st
 
 from dashboard import charts, service
 from dashboard.i18n import format_target, format_value, kpi_label, tr
-from dashboard.levers import GROUPS, apply_levers, levers_for
-from models.figures import save_png, timeline_figure
+from dashboard.levers import lever_groups, lever_widget
+from models.catalog import spec_for
+from models.levers import apply_levers, levers_for
+from reporting.figures import figure_language, png_bytes
+from reporting.timeline import timeline_figure
 from sim.config import ConfigError
 from sim.output import timeseries_frame
 
@@ -44,33 +46,16 @@ scope = service.lever_scope(scenario)   # widget keys per scenario content (uplo
 values: dict = {}
 with st.form("levers"):
     st.markdown(f"**{tr('levers', lang)}**")
-    groups = [g for g in GROUPS if any(lever.group == g for lever in levers)]
+    groups = lever_groups(levers)
     if not groups:
         st.caption(tr("levers_none", lang))
-    tabs = st.tabs([GROUPS[g][1 if lang == "zh" else 0] for g in groups]) if groups else []
+    tabs = st.tabs([g.label(lang) for g in groups]) if groups else []
     for tab, group in zip(tabs, groups, strict=True):
         with tab:
             grid = st.columns(3)
             for i, lever in enumerate(lv for lv in levers if lv.group == group):
-                cell = grid[i % 3]
-                key = f"lever.{scope}.{lever.key}"
-                label = lever.label(lang)
-                if lever.kind == "int":
-                    values[lever.key] = cell.number_input(
-                        label, min_value=int(lever.low), max_value=int(lever.high),
-                        value=int(lever.default), step=1, key=key)
-                elif lever.kind in ("float", "percent"):
-                    values[lever.key] = cell.slider(
-                        label, min_value=float(lever.low), max_value=float(lever.high),
-                        value=float(lever.default), step=float(lever.step), key=key)
-                elif lever.kind == "bool":
-                    values[lever.key] = cell.checkbox(label, value=bool(lever.default), key=key)
-                elif lever.kind == "choice":
-                    values[lever.key] = cell.selectbox(
-                        label, lever.options, index=lever.options.index(lever.default), key=key)
-                else:
-                    values[lever.key] = tuple(cell.multiselect(
-                        label, lever.options, default=list(lever.default), key=key))
+                values[lever.key] = lever_widget(grid[i % 3], lever, f"lever.{scope}.{lever.key}",
+                                                 lang)
     a, b, c = st.columns([1, 1, 1])
     reps = a.number_input(tr("replications", lang), min_value=1, max_value=200, value=1,
                           step=1, key="reps")
@@ -106,7 +91,8 @@ if run is not None and run["scope"] != scope:   # results of another scenario (o
     run = None
 if run is None:
     st.info(tr("not_run", lang))
-    st.plotly_chart(charts.map_figure(scenario, None, 0, lang), key="map_plain")
+    if spec_for(scenario).map_zones(scenario):      # a model without zones has no map
+        st.plotly_chart(charts.map_figure(scenario, None, 0, lang), key="map_plain")
     st.stop()
 
 results = run["results"]
@@ -115,15 +101,20 @@ st.caption(tr("results_for", lang, run=run["run"], name=shown.name, n=len(result
               seed=run["seed"], secs=run["seconds"]))
 
 # --- KPI cards ------------------------------------------------------------------------------------
-cards = service.kpi_cards(results)
-targeted = [c for c in cards if c.target is not None]
-if targeted:
+model = shown.model
+cards = service.kpi_cards(results, model)
+first = service.shown_cards(cards, model)   # the spec's headline, then other plan targets
+if first:
     st.markdown(f"#### {tr('kpis_targets', lang)}")
-    for row in range(0, len(targeted), 3):
-        for column, card in zip(st.columns(3), targeted[row:row + 3], strict=False):
+    for row in range(0, len(first), 3):
+        for column, card in zip(st.columns(3), first[row:row + 3], strict=False):
             with column:
-                st.metric(kpi_label(card.name, lang), format_value(card.mean, card.unit, lang),
+                st.metric(kpi_label(card.name, lang, model),
+                          format_value(card.mean, card.unit, lang),
                           help=card.target.source if card.target else None)
+                if card.target is None:
+                    st.caption(tr("no_target", lang))
+                    continue
                 if card.met is None:
                     verdict, colour = tr("no_verdict", lang), "gray"
                 else:
@@ -133,38 +124,37 @@ if targeted:
                           if len(results) > 1 else "")
                 st.markdown(f":{colour}[**{verdict}**] · {tr('target', lang)} "
                             f"{format_target(card.target, card.unit, lang)}{detail}")
-with st.expander(tr("kpis_other", lang), expanded=not targeted):
-    table = service.kpi_table(cards, lang)
+with st.expander(tr("kpis_other", lang), expanded=not first):
+    table = service.kpi_table(cards, lang, model)
     st.dataframe(table, hide_index=True, key="kpi_table")
     st.download_button(tr("download_kpis", lang), table.to_csv(index=False).encode("utf-8"),
                        file_name=f"{shown.name}-kpis.csv", mime="text/csv", on_click="ignore",
                        key="download_kpis")
 
 # --- map -----------------------------------------------------------------------------------------
-st.markdown(f"#### {tr('map', lang)}")
-layers = service.zone_layers(shown, results)
-frame = 0
-if layers is not None and layers.hours.size > 1:
-    frame = st.select_slider(
-        tr("map_time", lang), options=list(range(layers.hours.size)),
-        value=int(layers.values.max(axis=0).argmax()) if layers.values.size else 0,
-        format_func=lambda i: f"{layers.hours[i]:.1f} h", key="map_time")
-st.plotly_chart(charts.map_figure(shown, layers, frame, lang), key="map")
+if spec_for(shown).map_zones(shown):
+    st.markdown(f"#### {tr('map', lang)}")
+    layers = service.zone_layers(shown, results)
+    frame = 0
+    if layers is not None and layers.hours.size > 1:
+        frame = st.select_slider(
+            tr("map_time", lang), options=list(range(layers.hours.size)),
+            value=int(layers.values.max(axis=0).argmax()) if layers.values.size else 0,
+            format_func=lambda i: f"{layers.hours[i]:.1f} h", key="map_time")
+    st.plotly_chart(charts.map_figure(shown, layers, frame, lang), key="map")
 
 # --- timelines -----------------------------------------------------------------------------------
 st.markdown(f"#### {tr('timelines', lang)}")
 if len(results) > 1:
     st.caption(tr("band", lang))
-for panel, figure in charts.timeline_figures(results, lang):
-    st.markdown(f"**{tr(panel, lang)}**")
-    st.plotly_chart(figure, key=f"timeline.{panel}")
+for panel, figure in charts.timeline_figures(results, shown, lang):
+    st.markdown(f"**{panel.title(lang)}**")
+    st.plotly_chart(figure, key=f"timeline.{panel.key}")
 
 
 def _timeline_png() -> bytes:
-    buffer = io.BytesIO()
-    figure = timeline_figure(timeseries_frame(results), shown.title or shown.name)
-    save_png(figure, buffer)
-    return buffer.getvalue()
+    return png_bytes(timeline_figure(timeseries_frame(results), shown.title or shown.name,
+                                     spec_for(shown), figure_language(lang)))
 
 
 st.download_button(tr("download_timeline", lang), _timeline_png,

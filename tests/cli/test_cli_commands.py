@@ -33,6 +33,21 @@ def test_list_shows_bundled_scenarios_and_models(invoke) -> None:
     assert "Reference M/M/c queue (engine validation against Erlang C)" in result.stdout
 
 
+def test_levers_lists_what_an_experiment_option_can_set(invoke) -> None:
+    result = invoke("levers", "tiny-plume")
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines()
+            if line.startswith("│")}
+    assert "hazmat.instruction" in rows and "warnings.0.reach_day" in rows
+    assert "对公众的防护指令" in rows["hazmat.instruction"]
+    assert "shelter | evacuate" in rows["hazmat.instruction"]
+    assert "0–1 share of people" in rows["warnings.0.reach_day"]
+    none = invoke("levers", "mmc-reference")
+    assert none.exit_code == 0 and "its model has no levers" in none.stdout
+    bad = invoke("levers", "no-such-scenario")
+    assert bad.exit_code == USAGE_ERROR and bad.stderr.count("\n") == 1
+
+
 def test_schema_prints_valid_json_schema(invoke) -> None:
     result = invoke("schema")
     assert result.exit_code == 0, result.output

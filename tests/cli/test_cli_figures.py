@@ -1,5 +1,5 @@
-"""drsim run --out: timeline.png and map.png, written in the same all-or-nothing step as the
-data files."""
+"""drsim run --out: timeline.png and map.png (what the model's spec draws), written in the same
+all-or-nothing step as the data files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pytest
 
-import models.figures
+import reporting.figures
+import reporting.runs
 from sim.output import write_run
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -45,11 +46,19 @@ def test_queue_run_writes_a_timeline_but_no_map(invoke, tmp_path: Path) -> None:
     assert not (out / "map.png").exists()
 
 
+def test_chemical_run_writes_a_timeline_and_a_map(invoke, tmp_path: Path) -> None:
+    out = tmp_path / "plume"
+    result = invoke("run", "tiny-plume", "--no-progress", "--out", out)
+    assert result.exit_code == 0, result.output
+    for name in ("timeline.png", "map.png"):
+        assert_png(out / name)
+
+
 def test_without_out_no_figures_are_made(invoke, tmp_path: Path, monkeypatch) -> None:
     def fail(*_args, **_kwargs):
         raise AssertionError("figures built without --out")
 
-    monkeypatch.setattr(models.figures, "figures_for", fail)
+    monkeypatch.setattr(reporting.runs, "figures_for", fail)
     result = invoke("run", "mmc-reference", "--set", "horizon=4h", "--no-progress")
     assert result.exit_code == 0, result.output
 
@@ -60,7 +69,7 @@ def test_a_figure_that_cannot_be_written_leaves_nothing(invoke, tmp_path: Path,
         Path(path).write_bytes(b"\x89PNG half")       # a partial file, then the failure
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(models.figures, "save_png", broken)
+    monkeypatch.setattr(reporting.figures, "save_png", broken)
     out = tmp_path / "results" / "queue"
     result = invoke("run", "mmc-reference", "--set", "horizon=4h", "--no-progress", "--out", out)
     assert result.exit_code == 2

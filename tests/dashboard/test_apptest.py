@@ -14,11 +14,10 @@ from streamlit.testing.v1 import AppTest
 from dashboard import APP_PATH
 from dashboard.comparison import load_experiment
 from dashboard.i18n import format_value, kpi_label
-from dashboard.levers import apply_levers
 from dashboard.service import lever_scope
 from experiments import analysis
-from models.catalog import build
-from models.kpis import KPIS
+from models.catalog import build, spec_for
+from models.levers import apply_levers
 from models.loading import load_scenario
 from sim.runner import run_replications
 
@@ -72,19 +71,23 @@ def test_flood_kpi_cards_equal_a_direct_model_run(levers):
     results = _direct("tiny-flood", 2, 11, levers)
     shown = {m.label: m.value for m in at.metric}
     assert shown, "KPI cards are shown"
-    targeted = [k for k in results[0].kpis if KPIS.get(k) and KPIS[k].target]
-    assert {kpi_label(k) for k in targeted} == set(shown)
-    assert [m.label for m in at.metric] == [kpi_label(k) for k in targeted]
-    for name in targeted:
+    # The spec's headline indicators first, then every other KPI with a plan target.
+    spec = spec_for("flood")
+    targeted = [k for k in results[0].kpis if spec.kpi(k).target]
+    first = list(spec.headline) + [k for k in targeted if k not in spec.headline]
+    assert [m.label for m in at.metric] == [kpi_label(k) for k in first]
+    for name in first:
         values = np.array([r.kpis[name] for r in results])
         expected = float(np.median(values)) if np.isinf(values).any() else float(values.mean())
-        assert shown[kpi_label(name)] == format_value(expected, KPIS[name].unit), name
-    # Met / not met under each card follows the plan target, run by run.
+        assert shown[kpi_label(name)] == format_value(expected, spec.kpi(name).unit), name
+    # Met / not met under each card with a target follows the plan target, run by run.
     verdicts = [m.value for m in at.markdown if " · target " in m.value]
-    assert len(verdicts) == len(targeted)
-    for name, verdict in zip(targeted, verdicts, strict=True):
-        met = sum(KPIS[name].target.met(r.kpis[name]) for r in results)
+    with_target = [k for k in first if spec.kpi(k).target]
+    assert len(verdicts) == len(with_target) == len(targeted)
+    for name, verdict in zip(with_target, verdicts, strict=True):
+        met = sum(spec.kpi(name).target.met(r.kpis[name]) for r in results)
         assert f"met in {met} of 2 runs" in verdict
+    assert sum(c.value == "no plan target" for c in at.caption) == len(first) - len(targeted)
 
 
 def test_changed_levers_count_when_run_is_pressed():
@@ -214,3 +217,5 @@ def test_chemical_runs_show_warning_and_casualty_timelines():
     headings = [m.value for m in at.markdown if m.value.startswith("**")]
     assert "**Warning spread**" in headings
     assert len(at.get("plotly_chart")) >= 2   # the map and at least one timeline
+    # The chemical model's headline indicators as cards (it has no plan targets).
+    assert [m.label for m in at.metric] == [kpi_label(k) for k in spec_for("chemical").headline]

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from dashboard.briefing import briefing_html
 from dashboard.comparison import compare, load_experiment
 from dashboard.i18n import STRINGS, format_value
-from dashboard.levers import _share_out, apply_levers, levers_for
 from dashboard.service import (
     UPLOAD_LIMIT_BYTES,
     ScenarioError,
@@ -21,13 +20,14 @@ from dashboard.service import (
     zone_layers,
 )
 from models.catalog import build
+from models.levers import apply_levers, levers_for, share_out
 from models.loading import bundled_path, load_scenario
 from sim.runner import run_replications
 
 
 @given(st.integers(0, 500), st.lists(st.integers(0, 50), min_size=1, max_size=8))
 def test_units_shared_over_bases_add_up_to_the_total(total, weights):
-    counts = _share_out(total, weights)
+    counts = share_out(total, weights)
     assert sum(counts) == total and len(counts) == len(weights)
     assert all(c >= 0 for c in counts)
     if sum(weights) > 0:   # a base with no units today gets none
@@ -64,6 +64,29 @@ def test_default_levers_give_back_the_same_scenario_and_unknown_levers_fail():
     assert apply_levers(sc, defaults) is sc
     with pytest.raises(KeyError):
         apply_levers(sc, {"no.such.lever": 1})
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), [
+    ("hazmat.ambulances", "two", "expected a number"), ("hazmat.ambulances", 1.5, "whole"),
+    ("hazmat.ambulances", -1, "at least 0"), ("hazmat.detectors", 1, "true or false"),
+    ("hazmat.instruction", "run", "expected one of 'shelter', 'evacuate'"),
+    ("hazmat.teams", "plant-team", "expected a list"), ("hazmat.teams", ["nobody"], "nobody"),
+])
+def test_lever_values_of_the_wrong_kind_are_refused_naming_the_lever(key, value, expected):
+    with pytest.raises(ValueError, match=expected) as info:
+        apply_levers(load_scenario("tiny-plume"), {key: value})
+    assert str(info.value).startswith(f"lever {key}: ")
+
+
+def test_levers_speak_chinese_with_the_scenarios_own_chinese_names():
+    levers = {lv.key: lv for lv in levers_for(load_scenario("zhumadian-flood"))}
+    assert levers["supplies.trucks.township"].label("zh") == "乡镇级储备库运输车辆（辆）"
+    assert levers["warnings.0.reach_day"].label("zh") == "手机短信/小区广播：白天覆盖率"
+    assert levers["warnings.2.reach_night"].label("zh") == "乡村大喇叭：夜间覆盖率"
+    assert levers["shelters.open"].option_label("yicheng-seat-shelter", "zh") == \
+        "驿城区 seat shelter"
+    chemical = {lv.key: lv for lv in levers_for(load_scenario("tiny-plume"))}
+    assert chemical["hazmat.instruction"].option_label("evacuate", "zh") == "疏散撤离"
 
 
 def test_broken_upload_is_one_line_naming_the_file_and_field():
@@ -103,12 +126,19 @@ def test_zone_layers_come_from_the_runs_extras():
     sc = load_scenario("tiny-plume")
     results = run_replications(build, sc, 2, 1, sc.horizon)
     layers = zone_layers(sc, results)
-    assert layers.kind == "ppm" and layers.zone_ids == [z.id for z in sc.zones]
+    assert layers.layer.key == "zone_ppm" and layers.zone_ids == [z.id for z in sc.zones]
+    assert layers.hours.size == len(results[0].extras["report_minutes"])
     peak = np.mean([[r.extras["peak_ppm"][z.id] for z in sc.zones] for r in results], axis=0)
     assert np.all(layers.values.max(axis=1) <= peak * (1 + 1e-9))
     flood = load_scenario("tiny-flood")
     flood_layers = zone_layers(flood, run_replications(build, flood, 1, 1, flood.horizon))
-    assert flood_layers.kind == "depth"
+    assert flood_layers.layer.key == "zone_depth_m"
+    peaks_only = [type(r)(**{**r.__dict__, "extras": {"peak_depth_m": r.extras["peak_depth_m"]}})
+                  for r in run_replications(build, flood, 1, 1, flood.horizon)]
+    peak = zone_layers(flood, peaks_only)
+    assert peak.layer.key == "peak_depth_m" and peak.hours.tolist() == [flood.horizon / 60]
+    assert zone_layers(flood, [type(r)(**{**r.__dict__, "extras": {}}) for r in peaks_only]) \
+        is None
 
 
 def test_every_string_has_both_languages():

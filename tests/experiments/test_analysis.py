@@ -127,6 +127,38 @@ def test_better_direction_from_catalogue_target_or_name(kpi: str, expected: int)
 def test_an_explicit_target_decides_the_direction() -> None:
     assert better_direction("deaths", Target(">", 3.0)) == 1
     assert better_direction("warning_coverage", Target("<=", 0.5)) == -1
+    assert better_direction("team_utilisation", Target(">=", 0.5)) == 1
+
+
+@pytest.mark.parametrize("kpi", [
+    "population", "population_at_risk", "team_utilisation", "truck_utilisation",
+    "share_from_donation", "shelter_peak_occupancy", "customers_served", "utilisation",
+    "ambulance_utilisation", "road_links_closed", "cordon_minutes",
+    "deaths_expected_if_all_shelter", "deaths_expected_if_all_evacuate"])
+def test_context_figures_of_the_catalogues_are_not_judged(kpi: str) -> None:
+    # The name heuristic would have called these "higher is better" (or, for cordon_minutes and
+    # the counterfactual deaths, "lower"): the catalogues say they are not judged.
+    assert better_direction(kpi) == 0
+
+
+def test_only_names_no_catalogue_knows_fall_back_to_the_heuristic() -> None:
+    assert better_direction("boats_lost_min") == -1
+    assert better_direction("lives_reached") == 1
+    assert better_direction("something_else") == 1
+
+
+def test_context_figures_have_no_better_share_or_regret() -> None:
+    table = pd.DataFrame({"option": ["baseline", "baseline", "boats", "boats"],
+                          "replication": [0, 1, 0, 1], "deaths": [3.0, 4.0, 2.0, 5.0],
+                          "team_utilisation": [0.2, 0.3, 0.4, 0.1]})
+    context = make_spec(outcomes=[{"kpi": "deaths"}, {"kpi": "team_utilisation"}])
+    diffs = paired_differences(table, context)
+    utilisation = row(diffs, option="boats", kpi="team_utilisation")
+    assert utilisation["mean_diff"] == pytest.approx(0.0)
+    assert math.isnan(utilisation["share_better"]) and math.isnan(utilisation["share_worse"])
+    assert row(diffs, option="boats", kpi="deaths")["share_better"] == 0.5
+    regret = robustness(table, context)
+    assert regret.loc[regret["kpi"] == "team_utilisation", "mean_regret"].isna().all()
 
 
 # --- summaries ---------------------------------------------------------------------------------

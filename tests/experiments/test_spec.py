@@ -120,6 +120,17 @@ BAD_SPECS = {
     "override clashes with an uncertainty": (
         [('"rescue.teams.0.count" = 6', '"warnings.never_act" = 0.1')],
         "also drawn as uncertainties"),
+    "unknown lever": (
+        [('overrides = { "rescue.teams.0.count" = 6 }', 'levers = { "teams.boats.units" = 6 }')],
+        "options[1].levers: unknown lever 'teams.boats.units' (this scenario's levers: "
+        "teams.fire_rescue.units, teams.fire_rescue.seats"),
+    "lever value of the wrong kind": (
+        [('overrides = { "rescue.teams.0.count" = 6 }',
+          'levers = { "teams.fire_rescue.units" = "six" }')],
+        "options[1].levers.teams.fire_rescue.units: expected a number, got 'six'"),
+    "lever value the scenario refuses": (
+        [('overrides = { "rescue.teams.0.count" = 6 }', 'levers = { "shelters.capacity" = -5 }')],
+        "options[1].levers.shelters.capacity: expected at least 0"),
     "zero replications": (
         [("replications = 6", "replications = 0")],
         "replications: Input should be greater than or equal to 1"),
@@ -271,7 +282,7 @@ def test_every_option_gets_the_same_draws(write_spec: Callable[..., Path]) -> No
     tasks = plan_tasks(loaded, set())
     assert len(tasks) == 2 * 3  # 2 options x 3 chunks of 2
     per_option: dict[str, list[dict]] = {}
-    for _base, option, _index, _overrides, chunk, seed in tasks:
+    for _base, option, _index, _overrides, chunk, seed, _levers in tasks:
         assert seed == 7
         per_option.setdefault(option, []).extend(chunk)
     expected = draws(loaded.spec).to_dict("records")
@@ -300,6 +311,35 @@ def test_same_random_streams_for_every_option(write_spec: Callable[..., Path]) -
     pd.testing.assert_frame_equal(baseline[kpis], noop[kpis], check_exact=True)
     other_seed = run_chunk(loaded.base, "baseline", 0, {}, inputs, 8)
     assert not baseline[kpis].equals(other_seed[kpis])
+
+
+def test_a_lever_is_the_same_change_as_its_overrides(write_spec: Callable[..., Path]) -> None:
+    """An option may set the model's levers by key (as the dashboard does); the fire station's
+    units as a lever give exactly the results of the same count as an override."""
+    loaded = load_spec(write_spec(('overrides = { "rescue.teams.0.count" = 6 }',
+                                   'levers = { "teams.fire_rescue.units" = 6 }')))
+    option = loaded.spec.options[1]
+    assert option.levers == {"teams.fire_rescue.units": 6} and not option.overrides
+    inputs = draws(loaded.spec).to_dict("records")[:2]
+    by_lever = run_chunk(*plan_tasks(loaded, set())[3][:4], inputs, 7, dict(option.levers))
+    by_path = run_chunk(loaded.base, "more-boats", 1, {"rescue.teams.0.count": 6}, inputs, 7)
+    kpis = [c for c in by_path.columns if c != "wall_time_s"]
+    pd.testing.assert_frame_equal(by_lever[kpis], by_path[kpis], check_exact=True)
+    base = run_chunk(loaded.base, "more-boats", 1, {}, inputs, 7)
+    assert not base[kpis].equals(by_path[kpis])
+
+
+def test_levers_come_before_overrides_and_options_without_levers_hash_as_before(
+        write_spec: Callable[..., Path]) -> None:
+    from experiments.run import option_scenario
+
+    loaded = load_spec(write_spec())
+    scenario = option_scenario(loaded.base, {}, {"rescue.teams.0.count": 2},
+                               {"teams.fire_rescue.units": 9})
+    assert scenario.rescue.teams[0].count == 2
+    assert "levers" not in loaded.spec.model_dump(mode="json")["options"][1]
+    with_levers = loaded.spec.options[1].model_copy(update={"levers": {"x": 1}})
+    assert with_levers.model_dump()["levers"] == {"x": 1}
 
 
 # --- drsim experiment list ---------------------------------------------------------------------

@@ -1,10 +1,10 @@
-"""Run figures: the timeline (people by state, median and 5-95 % band over replications) and the
-flood map (zones by peak depth, shelters, team bases, roads), built from real runs, plus the
-peak depths the flood model hands out through ``extras``."""
+"""Run figures read from the model's spec: the timeline (its series by panel, median and 5-95 %
+band over replications) and the map (zones by a per-zone layer, the spec's features: shelters,
+team bases, roads…), built from real runs, plus the peak depths the flood model hands out
+through ``extras``."""
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
@@ -22,9 +22,12 @@ from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
-from models.catalog import build
-from models.figures import figures_for, map_figure, save_png, timeline_figure
+from models.catalog import build, spec_for
 from models.loading import load_scenario
+from reporting.figures import png_bytes, save_png
+from reporting.maps import map_figure
+from reporting.runs import figures_for
+from reporting.timeline import timeline_figure
 from sim.output import timeseries_frame
 from sim.runner import run_replications
 
@@ -108,6 +111,19 @@ def test_the_queue_model_gets_a_timeline_of_queue_and_servers(queue) -> None:
     assert legend_texts(by_title["Servers"]) == ["Servers busy"]
 
 
+def test_a_chemical_run_gets_a_timeline_and_a_map_by_peak_concentration() -> None:
+    scenario = load_scenario("tiny-plume")
+    results = run_replications(build, scenario, 1, 2, scenario.horizon)
+    figures = figures_for(scenario, results)
+    assert list(figures) == ["timeline.png", "map.png"]
+    assert list(panels(figures["timeline.png"])) == ["Warning spread",
+                                                     "Casualties: ambulances and hospitals"]
+    fig = figures["map.png"]
+    assert "Peak outdoor concentration by zone" in fig._suptitle.get_text()
+    ax = next(ax for ax in fig.axes if zone_patches_of(ax))
+    assert {"source", "hospitals", "team_bases"} <= {c.get_gid() for c in ax.collections}
+
+
 def test_other_models_and_empty_runs_get_no_figures(tiny) -> None:
     scenario, results = tiny
     assert figures_for(SimpleNamespace(model="plume"), results) == {}  # type: ignore[arg-type]
@@ -127,8 +143,7 @@ def test_timeline_panels_axes_and_legend(tiny_figures) -> None:
     by_title = panels(fig)
     assert list(by_title) == ["Where people are", "Trapped and rescued", "Casualties", "Rescue",
                              "Relief supplies"]
-    assert "People by state over time" in fig._suptitle.get_text()
-    assert "tiny-flood" in fig._suptitle.get_text()
+    assert fig._suptitle.get_text() == "Over time · tiny-flood (2 replications)"
     for title in ("Where people are", "Trapped and rescued", "Casualties"):
         assert by_title[title].get_ylabel() == "People"
     assert by_title["Rescue"].get_ylabel() == "Units busy"
@@ -155,13 +170,31 @@ def test_timeline_lines_are_medians_with_a_band_per_series(tiny, tiny_figures) -
     assert len(bands) == len(ax.get_lines())
 
 
-def test_timeline_omits_all_zero_states_and_says_so(tiny_figures) -> None:
-    fig = tiny_figures["timeline.png"]
-    labels = [t for ax in fig.axes for t in legend_texts(ax)]
-    assert "Injured" not in labels                    # zero throughout in tiny-flood
+def test_timeline_omits_all_zero_series_and_says_so(tiny) -> None:
+    scenario, results = tiny
+    frame = timeseries_frame(results).assign(dead=0.0)
+    fig = timeline_figure(frame, "No deaths", spec_for(scenario))
+    assert "Casualties" not in panels(fig)
     note = figure_texts(fig)
-    assert "Not shown (zero throughout): Injured." in note
+    assert "Not shown (zero throughout): Dead." in note
     assert "median of 2 replications" in note and "5%–95% range" in note
+
+
+def test_series_the_spec_does_not_draw_stay_out_of_the_timeline(tiny, tiny_figures) -> None:
+    _, results = tiny
+    columns = set(results[0].timeseries.columns)
+    assert {"depot_stock_water", "injured"} <= columns   # in timeseries.parquet only
+    labels = " ".join(t for ax in tiny_figures["timeline.png"].axes for t in legend_texts(ax))
+    assert "Injured" not in labels and "Depot stock" not in labels
+    assert "injured" not in figure_texts(tiny_figures["timeline.png"])
+
+
+def test_a_series_the_run_lacks_does_not_break_the_timeline(tiny) -> None:
+    scenario, results = tiny
+    frame = timeseries_frame(results).drop(columns=["rescued", "rescue_teams_busy"])
+    by_title = panels(timeline_figure(frame, "Fewer series", spec_for(scenario)))
+    assert "Rescue" not in by_title
+    assert legend_texts(by_title["Trapped and rescued"]) == ["Trapped, awaiting rescue"]
 
 
 def test_timeline_uses_thousands_separators(tiny_figures) -> None:
@@ -172,8 +205,8 @@ def test_timeline_uses_thousands_separators(tiny_figures) -> None:
 
 
 def test_timeline_of_one_replication_has_no_band(tiny) -> None:
-    _, results = tiny
-    fig = timeline_figure(results[0].timeseries, "One run")   # no replication column
+    scenario, results = tiny
+    fig = timeline_figure(results[0].timeseries, "One run", spec_for(scenario))  # one run
     ax = panels(fig)["Where people are"]
     assert not [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert "One replication." in figure_texts(fig)
@@ -181,17 +214,27 @@ def test_timeline_of_one_replication_has_no_band(tiny) -> None:
 
 def test_timeline_with_only_zero_series_says_there_is_nothing_to_show() -> None:
     frame = pd.DataFrame({"time": [0.0, 60.0], "dead": [0.0, 0.0]})
-    fig = timeline_figure(frame, "Nothing happens")
+    fig = timeline_figure(frame, "Nothing happens", spec_for("flood"))
     assert "No series to show" in " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
     assert "Dead" in figure_texts(fig)
 
 
-def test_unknown_series_go_to_a_last_panel() -> None:
+def test_only_series_the_spec_describes_are_drawn() -> None:
     frame = pd.DataFrame({"time": [0.0, 60.0, 120.0], "dead": [0, 2, 5],
                           "boats_afloat": [0, 3, 1]})
-    by_title = panels(timeline_figure(frame, "Custom"))
-    assert list(by_title) == ["Casualties", "Other series"]
-    assert legend_texts(by_title["Other series"]) == ["Boats afloat"]
+    by_title = panels(timeline_figure(frame, "Custom", spec_for("flood")))
+    assert list(by_title) == ["Casualties"]
+    assert legend_texts(by_title["Casualties"]) == ["Dead"]
+
+
+def test_timeline_in_chinese_when_a_cjk_font_draws_it(tiny) -> None:
+    from reporting.figures import figure_language
+
+    scenario, results = tiny
+    lang = figure_language("zh")
+    fig = timeline_figure(timeseries_frame(results), "中文", spec_for(scenario), lang)
+    titles = list(panels(fig))
+    assert titles[0] == ("人员分布" if lang == "zh" else "Where people are")
 
 
 # --- the map ---------------------------------------------------------------------------------
@@ -259,7 +302,8 @@ def test_map_of_110_zones_without_roads_labels_only_the_deepest() -> None:
     scenario = load_scenario("zhumadian-flood")
     depth = np.zeros(len(scenario.zones))
     depth[::7] = np.linspace(0.2, 3.0, len(depth[::7]))
-    fig = map_figure(scenario, depth, "Zhumadian")
+    spec = spec_for(scenario)
+    fig = map_figure(scenario, depth, "Zhumadian", spec, spec.map_layers[1])
     assert len(zone_patches(fig)) == 110
     ax = next(ax for ax in fig.axes if zone_patches_of(ax))
     assert "roads" not in {c.get_gid() for c in ax.collections}
@@ -271,8 +315,9 @@ def test_map_of_110_zones_without_roads_labels_only_the_deepest() -> None:
 
 def test_map_rejects_a_depth_array_of_the_wrong_length(tiny) -> None:
     scenario, _ = tiny
-    with pytest.raises(ValueError, match="expected 4 values"):
-        map_figure(scenario, np.zeros(3), "wrong")
+    spec = spec_for(scenario)
+    with pytest.raises(ValueError, match="peak_depth_m: expected 4 values"):
+        map_figure(scenario, np.zeros(3), "wrong", spec, spec.map_layers[1])
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -289,10 +334,8 @@ def test_figures_can_be_built_in_threads(tiny) -> None:
     _, results = tiny
 
     def render(k: int) -> bytes:
-        fig = timeline_figure(results[k].timeseries, f"replication {k}")
-        buffer = io.BytesIO()
-        save_png(fig, buffer)
-        return buffer.getvalue()
+        return png_bytes(timeline_figure(results[k].timeseries, f"replication {k}",
+                                         spec_for("flood")))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         images = list(pool.map(render, [0, 1]))
@@ -304,7 +347,8 @@ PYPLOT_IMPORT = re.compile(r"^\s*(import matplotlib\.pyplot|from matplotlib\.pyp
 
 
 def test_no_code_imports_pyplot() -> None:
-    sources = [p for folder in ("sim", "models", "drsim") for p in (ROOT / folder).rglob("*.py")]
-    assert ROOT / "models" / "figures.py" in sources
+    sources = [p for folder in ("sim", "models", "reporting", "experiments", "drills",
+                                "dashboard", "drsim") for p in (ROOT / folder).rglob("*.py")]
+    assert ROOT / "reporting" / "maps.py" in sources
     assert not [p for p in sources if PYPLOT_IMPORT.search(p.read_text(encoding="utf-8"))]
     assert PYPLOT_IMPORT.search("import matplotlib.pyplot as plt\n")
