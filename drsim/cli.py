@@ -29,6 +29,7 @@ from models.kpis import describe
 from models.levers import levers_for
 from models.loading import bundled_names, bundled_path, load_scenario
 from sim.config import ConfigError, canonical_hash, read_toml
+from sim.io import write_file
 from sim.output import kpi_summary, write_run
 from sim.provenance import provenance
 from sim.runner import resolve_root_seed, run_replications
@@ -131,8 +132,10 @@ def run(
         min=0, help="Root seed (default: the scenario's).")] = None,
     reps: Annotated[int, typer.Option(min=1, help="Number of replications.")] = 1,
     set_: SetOption = None,
-    out: Annotated[Path | None, typer.Option(help="Folder for kpis.csv, timeseries.parquet, "
-                                             "manifest.json and figures (timeline.png, map.png), "
+    out: Annotated[Path | None, typer.Option(help="Folder for kpis.csv, kpi_summary.csv, "
+                                             "timeseries.parquet, extras.json, manifest.json, "
+                                             "trace.parquet (with --trace) and the figures the "
+                                             "model's spec draws (timeline.png, map.png), "
                                              "written all or nothing.")] = None,
     trace: Annotated[bool, typer.Option(help="Record the event trace (trace.parquet).")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
@@ -256,7 +259,11 @@ def schema(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        try:
+            write_file(out, text)
+        except OSError as exc:
+            typer.echo(f"error: --out {out}: cannot write there ({exc.strerror or exc})", err=True)
+            raise typer.Exit(USAGE_ERROR) from None
         typer.echo(f"schema written to {out}")
 
 

@@ -22,7 +22,8 @@ from experiments.sensitivity import EXPLAIN_NEGATIVE, sensitivity
 from experiments.spec import ExperimentSpec
 from experiments.store import ResultStore
 from models.kpis import describe
-from reporting.figures import new_figure, save_png
+from reporting.figures import new_figure, png_bytes
+from sim.io import write_file
 
 __all__ = ["write_report", "OKABE_ITO"]
 
@@ -204,12 +205,12 @@ def write_report(folder: str | Path) -> list[Path]:
                         ("target_probabilities", probabilities), ("cost_effectiveness", costs),
                         ("robustness", robust)]:
         path = tables / f"{name}.csv"
-        frame.to_csv(path, index=False)
+        write_file(path, frame.to_csv(index=False))
         written.append(path)
 
     def save(fig: Figure, name: str) -> str:
         path = figures / f"{name}.png"
-        save_png(fig, path)
+        write_file(path, png_bytes(fig))
         written.append(path)
         return f"figures/{name}.png"
 
@@ -249,7 +250,7 @@ def write_report(folder: str | Path) -> list[Path]:
             sens = sens[sens["value"].notna()] if not sens.empty else sens
             if sens.empty:   # too few runs for a sensitivity estimate
                 continue
-            sens.to_csv(tables / f"sensitivity-{kpi}.csv", index=False)
+            write_file(tables / f"sensitivity-{kpi}.csv", sens.to_csv(index=False))
             written.append(tables / f"sensitivity-{kpi}.csv")
             sections.append((f"Sensitivity of {describe(kpi).label} to the uncertainties",
                              _markdown_table(sens) + "\n\n" + EXPLAIN_NEGATIVE,
@@ -265,14 +266,14 @@ def write_report(folder: str | Path) -> list[Path]:
         body_html.extend(f'<p><img src="{image}" alt="{html.escape(title)}" '
                          f'style="max-width:100%"></p>' for image in images)
     md_path = folder / "report.md"
-    md_path.write_text("\n".join(markdown), encoding="utf-8")
+    write_file(md_path, "\n".join(markdown))
     html_path = folder / "report.html"
-    html_path.write_text(
+    write_file(html_path,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
         f"{html.escape(spec.name)}</title><style>body{{font-family:sans-serif;max-width:1000px;"
         "margin:2em auto;}} table{border-collapse:collapse;font-size:90%} td,th{border:1px "
         "solid #ccc;padding:2px 6px}</style></head><body>" + "\n".join(body_html)
-        + "</body></html>\n", encoding="utf-8")
+        + "</body></html>\n")
     written += [md_path, html_path]
     return written
 
