@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from models.chemical.run import build_chemical
 from models.chemical.scenario import CHEMICAL_ACTIONS, ChemicalScenario
+from models.chemical.targets import order_targets, team_actions
 from models.spec import ModelSpec
 
 __all__ = ["SPEC"]
@@ -18,5 +19,7 @@ SPEC = ModelSpec(
     headline=("warning_90pct_aegl2_min", "person_minutes_above_aegl2", "deaths",
               "injured_needing_hospital", "time_to_hospital_p90_min", "release_stopped_min"),
     order_actions=CHEMICAL_ACTIONS,
+    order_targets=order_targets,
+    team_actions=team_actions,
     explorer=True,
 )

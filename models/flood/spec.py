@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from models.flood.run import build_flood
 from models.flood.scenario import FLOOD_ACTIONS, FloodScenario
+from models.flood.targets import order_targets, team_actions
 from models.spec import ModelSpec
 
 __all__ = ["SPEC"]
@@ -17,5 +18,7 @@ SPEC = ModelSpec(
     headline=("warning_coverage", "warning_lead_time_p50_min", "rescue_reach_p90_min",
               "rescue_time_p50_min", "deaths", "basic_needs_met_hours"),
     order_actions=FLOOD_ACTIONS,
+    order_targets=order_targets,
+    team_actions=team_actions,
     explorer=True,
 )
