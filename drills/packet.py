@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -255,7 +254,7 @@ class Decision(Record):
             return self.wall
         try:
             return datetime.fromisoformat(self.wall_utc).timestamp()
-        except ValueError:
+        except (ValueError, OverflowError, OSError):
             return math.inf
 
 
@@ -325,12 +324,10 @@ def _reason(exc: ConfigError) -> str:
     return text[:300] + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
 
 
-def read_records(path: str | Path, record: type[R], label: str | None = None,
-                 check: Callable[[R], str | None] | None = None
+def read_records(path: str | Path, record: type[R], label: str | None = None
                  ) -> tuple[list[R], list[Rejected]]:
     """The valid records of a JSON-lines file, and the lines rejected with a reason (missing
-    file: none of either). ``check`` may reject a valid record too (returns a reason).
-    Whatever a line holds, this does not raise."""
+    file: none of either). Whatever a line holds, this does not raise."""
     path = Path(path)
     label = label or path.name
     try:
@@ -358,10 +355,6 @@ def read_records(path: str | Path, record: type[R], label: str | None = None,
             continue
         except (ValueError, TypeError, RecursionError) as exc:   # pragma: no cover - defensive
             bad.append(Rejected(label, number, " ".join(str(exc).split())[:300]))
-            continue
-        problem = check(item) if check is not None else None
-        if problem is not None:
-            bad.append(Rejected(label, number, problem))
             continue
         good.append(item)
     return good, bad

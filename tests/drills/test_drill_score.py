@@ -279,3 +279,40 @@ def test_a_corrupted_packet_stops_scoring_and_loses_no_decision(sealed_flood,
     assert (folder / "participants" / "decisions.jsonl").read_bytes() == before
     assert Drill.open(folder).decisions()[0].targets == ["town"]        # still readable
     assert not (folder / "score").exists()
+
+
+def test_a_kpis_direction_comes_from_the_model_catalogue_first() -> None:
+    """``Kpi.better`` of the model's catalogue decides; where it is None (or the KPI is not in
+    the catalogue) the drill's own rule does, as before the catalogue had directions."""
+    from dataclasses import replace
+
+    from drills.score import direction
+    from models.catalog import spec_for
+    from models.kpis import Kpi
+
+    flood = spec_for("flood")
+    assert direction("population", flood) == 0                  # context, not judged
+    assert direction("injured_needing_hospital", flood) == -1    # harm: lower is better
+    assert direction("deaths", flood) == -1 and direction("warning_coverage", flood) == 1
+    toy = replace(flood, kpis=(Kpi("population", "Population", "人口", "people",
+                                   better="higher"),
+                               Kpi("warning_coverage", "Coverage", "覆盖率", "share",
+                                   better="lower"),
+                               Kpi("deaths", "Deaths", "死亡", "people")))
+    assert direction("population", toy) == 1 and direction("warning_coverage", toy) == -1
+    assert direction("deaths", toy) == -1                        # better None: the old rule
+
+
+@pytest.mark.parametrize("model", ["flood", "chemical"])
+def test_the_catalogue_directions_keep_the_drill_scores(model: str) -> None:
+    """Where a model's catalogue gives a KPI a direction, it is the one drills judged it by
+    before (so filling ``Kpi.better`` in changes no score); a KPI drills do not judge has
+    none."""
+    from drills.score import direction
+    from models.catalog import spec_for
+
+    spec = spec_for(model)
+    for kpi in spec.kpis:
+        if kpi.better is not None:
+            assert direction(kpi.name, spec) == direction(kpi.name), kpi.name
+            assert direction(kpi.name) != 0, kpi.name
