@@ -17,9 +17,10 @@ by the AQ/T 9009-2015 evaluation items, by this rule (:data:`RULES`):
   action testing it) whose every target was ordered by the inject's deadline; *completion* C:
   the share ordered by the end of the drill;
 * each of the objective's KPIs (those the scenario has) is *worse* than the baseline when the
-  paired mean difference is worse by more than 1 % of the baseline mean (direction from the plan
-  target, else from the KPI's name as in experiments/analysis.py, with harm and load counted
-  lower-better and context figures such as population or utilisation not judged); a KPI with
+  paired mean difference is worse by more than 1 % of the baseline mean (direction from the
+  model's KPI catalogue, ``Kpi.better``; where that gives none, from the plan target, else from
+  the KPI's name as in experiments/analysis.py, with harm and load counted lower-better and
+  context figures such as population or utilisation not judged: :func:`direction`); a KPI with
   a plan target is *met* when the drill's mean meets it;
 * 优: T ≥ 90 %, no KPI worse than the baseline, every targeted KPI met;
   良: T ≥ 60 %, no KPI worse; 中: C ≥ 50 % and at most half the KPIs worse; 差: otherwise.

@@ -86,7 +86,7 @@ AQT_ITEMS: dict[str, str] = {
     "现场控制及恢复": "Site control and recovery",
 }
 
-# Kinds of inject the MSEL compiler produces (drills/injects.py), by hazard.
+# Kinds of inject the drill adapters produce (drills/adapters/), which a role may receive.
 INJECT_KINDS: dict[str, str] = {
     "forecast": "hydrological forecast of a gauge reaching its warning stage",
     "gauge": "gauge stage reaching the warning stage",

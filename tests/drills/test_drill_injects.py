@@ -227,3 +227,12 @@ def test_without_contingencies_no_followups_but_deadlines_stay(tmp_path: Path) -
     Drill.open(folder, key).start(now=0)
     report = score_drill(folder, key, out="")
     assert report.data["expected_actions"]
+
+
+@pytest.mark.parametrize("which", ["flood", "plume"])
+def test_every_inject_kind_is_one_a_role_may_receive(which: str, request) -> None:
+    """The adapters' kinds are the drill spec's vocabulary (roles' ``receives``)."""
+    from drills.spec import INJECT_KINDS
+
+    packet = request.getfixturevalue(which)
+    assert {i.kind for i in packet.msel} <= set(INJECT_KINDS)
