@@ -22,13 +22,16 @@ The Python API (for scripts and the dashboard's drill page)::
                                                    #   speed and end_minute NaN
     drill.pause(); drill.resume(); drill.set_speed(120); drill.advance(30)   # need the key
     drill.end()                                    # -> Clock: ends now (needs the key)
-    drill.release_due()                            # -> injects released now (needs the key)
-    drill.inbox("city-eoc")                        # -> released injects of a role only
+    drill.release_due()                            # -> [Inject] released now (needs the key)
+    drill.inbox("city-eoc")                        # -> [Message]: released injects of a role
     drill.record_decision("city-eoc", "evacuate", ["yicheng-01"], note="",
-                          minute=None)             # -> the record; ConfigError on bad input
-    drill.decisions()                              # -> every decision recorded (minute: with
-                                                   #   the key the drill's; without, as known)
-    drill.injects()                                # -> the whole MSEL (needs the key)
+                          minute=None)             # -> TimedDecision; ConfigError on bad input
+    drill.decisions()                              # -> [TimedDecision] (minute: with the key
+                                                   #   the drill's; without, as known)
+    drill.rejected()                               # -> [Rejected]: lines of decisions.jsonl
+                                                   #   that are not decisions, with why
+    drill.injects()                                # -> [Inject]: the MSEL (needs the key)
+    drill.packet                                   # -> Packet (with the key), else None
     drill.status()                                 # -> clock, counts, next inject (with key)
 
     report = score_drill(folder, key, experiment=None, replications=1, out=None, lang="zh",
@@ -38,7 +41,9 @@ The Python API (for scripts and the dashboard's drill page)::
     report.out, report.files                       # report.html, score.json, figures/
 
 Every method takes ``now`` (epoch seconds) for tests. User mistakes raise
-:class:`sim.config.ConfigError` (one line: ``str(exc)``).
+:class:`sim.config.ConfigError` (one line: ``str(exc)``). The records (``Packet``, ``Inject``,
+``TimelineEvent``, ``Decision``, ``TimedDecision``, ``Message``) are drills/packet.py's typed
+models; what a drill does per model is a registered adapter (drills/adapters/).
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ __all__ = ["Clock", "Drill", "ScoreReport", "bundled_drill_names", "load_drill_s
            "open_packet", "score_drill", "seal_drill", "verify_drill"]
 
 _WHERE = {
-    "Clock": "drills.session", "Drill": "drills.session",
+    "Clock": "drills.clock", "Drill": "drills.session",
     "ScoreReport": "drills.score", "score_drill": "drills.score",
     "bundled_drill_names": "drills.spec", "load_drill_spec": "drills.spec",
     "open_packet": "drills.seal", "seal_drill": "drills.seal", "verify_drill": "drills.seal",

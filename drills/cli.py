@@ -102,9 +102,9 @@ def export_command(
                                       "participants' area).")],
 ) -> None:
     """Write the controllers' material: MSEL (CSV, XLSX), task cards, timeline, brief."""
-    from drills.files import write_tree
     from drills.injects import export_controller, write_xlsx
-    from drills.seal import PARTICIPANTS, open_packet, packet_spec
+    from drills.seal import PARTICIPANTS, open_packet
+    from sim.io import write_tree
 
     with user_errors():
         participants = (folder / PARTICIPANTS).resolve()
@@ -113,8 +113,7 @@ def export_command(
             raise ConfigError.single("--out", "", f"{out} is inside the participants' area: "
                                      "the MSEL belongs to the controllers")
         packet = open_packet(folder, key)
-        spec = packet_spec(packet)
-        files = export_controller(packet, spec)
+        files = export_controller(packet, packet.drill_spec())
         frame = files.pop("msel.xlsx")
         files["msel.xlsx"] = lambda path: write_xlsx(frame, path)
         try:
@@ -125,7 +124,7 @@ def export_command(
         sorted({str(p.relative_to(out)).split('/')[0] for p in written})))
 
 
-def _render(drill, released: list[dict], now: float):
+def _render(drill, released: list, now: float):
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
@@ -141,18 +140,21 @@ def _render(drill, released: list[dict], now: float):
     for column in ("id", "time", "to", "synopsis"):
         table.add_column(column)
     for inject in released[-8:]:
-        table.add_row(inject["id"], inject["clock"], inject["recipient"],
-                      inject["synopsis_en"])
+        table.add_row(inject.id, inject.clock, inject.recipient, inject.synopsis_en)
     nxt = status.get("next")
-    upcoming = Text(f"next: {nxt['id']} at {nxt['clock']} to {nxt['recipient']}: "
-                    f"{nxt['synopsis_en']}" if nxt else "next: –")
+    upcoming = Text(f"next: {nxt.id} at {nxt.clock} to {nxt.recipient}: "
+                    f"{nxt.synopsis_en}" if nxt else "next: –")
     decisions = Table(title="latest decisions", title_justify="left", expand=True)
     for column in ("#", "T+min", "role", "action", "targets"):
         decisions.add_column(column)
     for d in drill.decisions()[-6:]:
-        decisions.add_row(str(d.get("seq", "")), f"{d['minute']:.0f}", d["role"], d["action"],
-                          ", ".join(d["targets"]))
-    return Group(head, upcoming, table, decisions)
+        decisions.add_row(str(d.seq), f"{d.minute:.0f}", d.role, d.action, ", ".join(d.targets))
+    parts = [head, upcoming, table, decisions]
+    if status.get("rejected"):
+        parts.append(Text(f"{status['rejected']} line(s) of participants/decisions.jsonl are "
+                          "not valid decisions and are left out (drsim drill score lists them)",
+                          style="bold red"))
+    return Group(*parts)
 
 
 @app.command("serve")
@@ -169,8 +171,6 @@ def serve_command(
 ) -> None:
     """Run the drill clock here, releasing injects into the roles' inboxes as their time comes
     (Ctrl-C pauses the drill; run serve again to resume)."""
-    from datetime import datetime
-
     from rich.console import Console
     from rich.live import Live
 
@@ -181,7 +181,7 @@ def serve_command(
         if speed is not None and not speed > 0:
             raise ConfigError.single("--speed", "", "expected a speed > 0")
     if wait and not drill.clock().started:
-        start = datetime.fromisoformat(drill.packet["start"]).timestamp()
+        start = drill.packet.start.timestamp()
         try:
             while (left := start - time.time()) > 0:
                 typer.echo(f"waiting for the sealed start: {left / 3600:.1f} h to go", err=True)
@@ -194,7 +194,7 @@ def serve_command(
         if clock.paused and not clock.ended:
             drill.resume()
     console = Console(highlight=False)
-    released: list[dict] = []
+    released: list = []
     try:
         with Live(_render(drill, released, time.time()), console=console,
                   auto_refresh=False) as live:
@@ -294,10 +294,10 @@ def decide_command(
     with user_errors():
         drill = Drill.open(folder)
         record = drill.record_decision(role, action, targets, note=note, minute=at)
-    when = (f" at T+{record['at']:.0f} min" if record["at"] is not None
+    when = (f" at T+{record.at:.0f} min" if record.at is not None
             else " (stamped by the drill clock)")
-    typer.echo(f"recorded #{record['seq']}{when}: {record['role']} {record['action']} "
-               f"{', '.join(record['targets'])}")
+    typer.echo(f"recorded #{record.seq}{when}: {record.role} {record.action} "
+               f"{', '.join(record.targets)}")
 
 
 @app.command("score")
@@ -328,6 +328,9 @@ def score_command(
                f"{len(report.data['decisions'])} decisions, "
                f"{len(report.data['improvements'])} improvement items; "
                f"{time.perf_counter() - started:.1f} s")
+    for rejected in report.data["rejected"]:
+        typer.echo(f"  left out, not a valid decision: {rejected['file']}:{rejected['line']}: "
+                   f"{rejected['reason']}")
     for objective in report.data["objectives"]:
         typer.echo(f"  {objective['item']} / {objective['name_en']}: {objective['rating']} "
                    f"({objective['rating_en']})")

@@ -18,9 +18,11 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from drills.files import dumps, write_tree
-from drills.injects import ACTION_TEXT, clock_text
+from drills.clock import clock_text
+from drills.compose import ACTION_TEXT
+from drills.packet import Packet
 from drills.spec import DrillSpec
+from sim.io import dumps_json, write_tree
 from sim.units import format_duration
 
 __all__ = ["timeline_figure", "kpi_figure", "report_html", "write_score"]
@@ -36,7 +38,7 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def timeline_figure(data: dict[str, Any], packet: dict[str, Any], spec: DrillSpec) -> Figure:
+def timeline_figure(data: dict[str, Any], packet: Packet, spec: DrillSpec) -> Figure:
     """Rows: the hidden run's events, the injects by recipient role and the decisions by role,
     against drill hours; deadlines of expected actions as thin bars, misses in vermilion."""
     roles = [r.id for r in spec.roles]
@@ -45,21 +47,21 @@ def timeline_figure(data: dict[str, Any], packet: dict[str, Any], spec: DrillSpe
     fig = _figure(11.0, 1.2 + 0.42 * len(rows))
     ax = fig.add_subplot()
     end_h = float(data["end_minute"]) / 60.0
-    kinds = sorted({e["kind"] for e in packet["timeline"]})
+    kinds = sorted({e.kind for e in packet.timeline})
     for j, kind in enumerate(kinds):
-        hours = [e["minute"] / 60 for e in packet["timeline"] if e["kind"] == kind]
+        hours = [e.minute / 60 for e in packet.timeline if e.kind == kind]
         ax.scatter(hours, [y["events"] + 0.15 * (j // 7)] * len(hours),
                    marker=("|", "d", "s")[(j // 7) % 3], s=120 if j < 7 else 30,
                    color=OKABE_ITO[(j % 7) + 1], label=kind)
     missed = {a["inject"] for a in data["expected_actions"] if not a["on_time"]}
-    for inject in packet["msel"]:
-        if inject["followup_of"] or inject["recipient"] not in roles:
+    for inject in packet.msel:
+        if inject.followup_of or inject.recipient not in roles:
             continue
-        row = y[f"injects: {inject['recipient']}"]
-        colour = OKABE_ITO[6] if inject["id"] in missed else OKABE_ITO[5]
-        ax.scatter([inject["minute"] / 60], [row], marker="v", s=40, color=colour, zorder=3)
-        if inject["deadline"] is not None:
-            ax.plot([inject["minute"] / 60, inject["deadline"] / 60], [row - 0.18, row - 0.18],
+        row = y[f"injects: {inject.recipient}"]
+        colour = OKABE_ITO[6] if inject.id in missed else OKABE_ITO[5]
+        ax.scatter([inject.minute / 60], [row], marker="v", s=40, color=colour, zorder=3)
+        if inject.deadline is not None:
+            ax.plot([inject.minute / 60, inject.deadline / 60], [row - 0.18, row - 0.18],
                     color=colour, linewidth=1.2, alpha=0.7)
     actions = list(ACTION_TEXT)
     for d in data["decisions"]:
@@ -148,7 +150,7 @@ _TEXT = {
 }
 
 
-def report_html(data: dict[str, Any], packet: dict[str, Any], spec: DrillSpec,
+def report_html(data: dict[str, Any], packet: Packet, spec: DrillSpec,
                 lang: str) -> str:
     """The after-action report page in ``lang`` (zh or en)."""
     zh = lang == "zh"
@@ -247,6 +249,12 @@ def report_html(data: dict[str, Any], packet: dict[str, Any], spec: DrillSpec,
                    f"<td>{e(', '.join(d['targets']))}</td><td>{e(d.get('note', ''))}</td>"
                    f"<td>{e(applied)}</td></tr>")
     out.append("</table>")
+    if data.get("rejected"):
+        head = ("决策文件中不是有效决策、未计入的行" if zh
+                else "Lines of the decisions file that are not valid decisions (left out)")
+        out.append(f"<p>{e(head)}:</p><ul>"
+                   + "".join(f"<li>{e(r['file'])}:{r['line']}: {e(r['reason'])}</li>"
+                             for r in data["rejected"]) + "</ul>")
     out.append(f"<h2>{e(t('rules'))}</h2><ul>"
                + "".join(f"<li>{e(rule)}</li>" for rule in data["rules"][lang]) + "</ul>")
     style = ("body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em;"
@@ -268,11 +276,11 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
-def write_score(out: Path, data: dict[str, Any], packet: dict[str, Any], spec: DrillSpec,
+def write_score(out: Path, data: dict[str, Any], packet: Packet, spec: DrillSpec,
                 lang: str) -> list[Path]:
     """Write score.json, report.html and figures/*.png into ``out``, all or nothing."""
     files = {
-        "score.json": dumps(data),
+        "score.json": dumps_json(data),
         "report.html": report_html(data, packet, spec, lang),
         "figures/timeline.png": _png(timeline_figure(data, packet, spec)),
         "figures/kpis.png": _png(kpi_figure(data)),

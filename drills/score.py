@@ -17,9 +17,10 @@ by the AQ/T 9009-2015 evaluation items, by this rule (:data:`RULES`):
   action testing it) whose every target was ordered by the inject's deadline; *completion* C:
   the share ordered by the end of the drill;
 * each of the objective's KPIs (those the scenario has) is *worse* than the baseline when the
-  paired mean difference is worse by more than 1 % of the baseline mean (direction from the plan
-  target, else from the KPI's name as in experiments/analysis.py, with harm and load counted
-  lower-better and context figures such as population or utilisation not judged); a KPI with
+  paired mean difference is worse by more than 1 % of the baseline mean (direction from the
+  model's KPI catalogue, ``Kpi.better``; where that gives none, from the plan target, else from
+  the KPI's name as in experiments/analysis.py, with harm and load counted lower-better and
+  context figures such as population or utilisation not judged: :func:`direction`); a KPI with
   a plan target is *met* when the drill's mean meets it;
 * 优: T ≥ 90 %, no KPI worse than the baseline, every targeted KPI met;
   良: T ≥ 60 %, no KPI worse; 中: C ≥ 50 % and at most half the KPIs worse; 差: otherwise.
@@ -40,19 +41,24 @@ from typing import Any
 
 import numpy as np
 
-from drills.injects import ACTION_TEXT, SATISFIES, clock_text
-from drills.seal import packet_scenario, packet_spec
-from drills.session import Drill, order_problem
+from drills.clock import Clock, clock_text
+from drills.compose import ACTION_TEXT
+from drills.decisions import order_problem
+from drills.injects import SATISFIES
+from drills.packet import Inject, TimedDecision
+from drills.seal import read_commitment
+from drills.session import Drill
 from drills.spec import AQT_ITEMS, DrillSpec
 from experiments.analysis import better_direction
-from models.catalog import build
+from models.catalog import spec_for
 from models.kpis import describe
 from models.loading import with_overrides
 from models.scenario import ScenarioBase
+from models.spec import ModelSpec
 from sim.config import ConfigError
 from sim.runner import run_replication
 
-__all__ = ["HEADLINE", "RATINGS", "RULES", "ScoreReport", "best_option", "score_drill"]
+__all__ = ["RATINGS", "RULES", "ScoreReport", "best_option", "direction", "score_drill"]
 
 RATINGS = {4: ("优", "excellent"), 3: ("良", "good"), 2: ("中", "fair"), 1: ("差", "poor")}
 TOLERANCE = 0.01   # a KPI is "worse" by more than 1 % of the baseline mean
@@ -77,19 +83,10 @@ RULES = {
            "rounded down."],
 }
 
-# Plan indicators shown first (PLAN-TARGETS.md), by model.
-HEADLINE = {
-    "flood": ["warning_coverage", "warning_lead_time_p50_min", "rescue_reach_p90_min",
-              "rescue_time_p50_min", "deaths", "basic_needs_met_hours"],
-    "chemical": ["warning_90pct_aegl2_min", "person_minutes_above_aegl2", "deaths",
-                 "injured_needing_hospital", "time_to_hospital_p90_min",
-                 "release_stopped_min"],
-}
-
-
-# Directions the name heuristic of experiments/analysis.py gets wrong for a drill: harm and
-# load are lower-better; context figures (sizes, utilisations, where supplies came from,
-# counterfactuals) are not judged at all (0).
+# The fallback of direction() where the model's catalogue gives no direction: the KPIs the name
+# heuristic of experiments/analysis.py gets wrong for a drill — harm and load are lower-better;
+# context figures (sizes, utilisations, where supplies came from, counterfactuals) are not
+# judged at all (0).
 LOWER_BETTER = {"people_in_aegl2_zone", "people_in_aegl3_zone", "person_minutes_above_aegl2",
                 "injured_needing_hospital", "hospital_peak_load", "casualties_not_admitted",
                 "evacuees_cut_off"}
@@ -100,8 +97,17 @@ NOT_JUDGED = {"population", "population_at_risk", "shelter_peak_occupancy", "tea
               "deaths_expected_if_all_evacuate", "customers_served", "utilisation"}
 
 
-def direction(kpi: str) -> int:
-    """+1 if higher is better, -1 if lower is, 0 for context figures not judged."""
+def direction(kpi: str, model: ModelSpec | None = None) -> int:
+    """+1 if higher is better, -1 if lower is, 0 for context figures not judged: the model's
+    KPI catalogue says (``Kpi.better`` of ``model.kpis``); where it does not (``better`` None,
+    or no entry), the drill's table above and then the name heuristic of
+    experiments/analysis.py decide, as they did before the catalogue had directions."""
+    entry = model.kpi(kpi) if model is not None else None
+    better = entry.better if entry is not None else None
+    if better == "higher":
+        return 1
+    if better == "lower":
+        return -1
     if kpi in NOT_JUDGED:
         return 0
     if kpi in LOWER_BETTER:
@@ -127,6 +133,7 @@ class ScoreReport:
 
 
 def _run(scenario: ScenarioBase, seed: int, reps: int) -> list[dict[str, float]]:
+    build = spec_for(scenario).build
     return [run_replication(build, scenario, k, seed, scenario.horizon).kpis
             for k in range(reps)]
 
@@ -135,12 +142,15 @@ def _with_orders(scenario: ScenarioBase, orders: list[dict[str, Any]]) -> Scenar
     return with_overrides(scenario, {"orders": {"replaces_plan": True, "orders": orders}})
 
 
-def replay_orders(scenario: ScenarioBase, decisions: list[dict[str, Any]]
+def _order(decision: TimedDecision) -> dict[str, Any]:
+    return {"at": float(decision.minute), "action": decision.action,
+            "targets": list(decision.targets), "by": decision.role, "note": decision.note}
+
+
+def replay_orders(scenario: ScenarioBase, decisions: list[TimedDecision]
                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Decisions as orders the sealed scenario accepts, and those set aside (with why)."""
-    everything = [{"at": float(d["minute"]), "action": d["action"],
-                   "targets": list(d["targets"]), "by": d["role"], "note": d.get("note", "")}
-                  for d in decisions]
+    everything = [_order(d) for d in decisions]
     try:   # one validation when every decision applies (the usual case)
         _with_orders(scenario, everything)
         return everything, []
@@ -148,14 +158,16 @@ def replay_orders(scenario: ScenarioBase, decisions: list[dict[str, Any]]
         pass
     orders, aside = [], []
     for d in decisions:
-        problem = order_problem(scenario, d["action"], list(d["targets"]), float(d["minute"]))
+        problem = order_problem(scenario, d.action, list(d.targets), float(d.minute))
         if problem is None:
-            orders.append({"at": float(d["minute"]), "action": d["action"],
-                           "targets": list(d["targets"]), "by": d["role"],
-                           "note": d.get("note", "")})
+            orders.append(_order(d))
         else:
-            aside.append({**d, "reason": problem})
+            aside.append(_set_aside(d, problem))
     return orders, aside
+
+
+def _set_aside(decision: TimedDecision, reason: str) -> dict[str, Any]:
+    return {**decision.model_dump(mode="json"), "reason": reason}
 
 
 def best_option(folder: str | Path) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -228,17 +240,17 @@ def _paired(drill: list[float], base: list[float], direction: int) -> dict[str, 
             "better": bool(signed > tol + 1e-12), "n": int(keep.sum())}
 
 
-def _kpi_rows(runs: dict[str, list[dict[str, float]]], model: str,
+def _kpi_rows(runs: dict[str, list[dict[str, float]]], model: ModelSpec,
               spec: DrillSpec) -> list[dict[str, Any]]:
     names = list(runs["drill"][0]) if runs["drill"] else []
-    headline = [k for k in HEADLINE.get(model, []) if k in names]
+    headline = [k for k in model.headline if k in names]
     objective_kpis = [k for o in spec.objectives for k in o.kpis if k in names]
     order = list(dict.fromkeys(headline + objective_kpis + names))
     rows = []
     for kpi in order:
         info = describe(kpi)
         target = info.target
-        sign = direction(kpi)
+        sign = direction(kpi, model)
         values = {name: [r.get(kpi, math.nan) for r in reps] for name, reps in runs.items()}
         row = {"kpi": kpi, "label": info.label, "label_zh": info.label_zh, "unit": info.unit,
                "headline": kpi in headline, "direction": sign,
@@ -255,30 +267,30 @@ def _kpi_rows(runs: dict[str, list[dict[str, float]]], model: str,
     return rows
 
 
-def _expected_actions(msel: list[dict[str, Any]], decisions: list[dict[str, Any]],
-                      end: float) -> list[dict[str, Any]]:
+def _expected_actions(msel: list[Inject], decisions: list[TimedDecision]
+                      ) -> list[dict[str, Any]]:
     """For each inject with an expected action: when its targets were ordered, how late."""
     out = []
     for inject in msel:
-        if inject["followup_of"] or not inject["expected"]:
+        expected = inject.expected
+        if inject.followup_of or expected is None or inject.deadline is None:
             continue
-        expected = inject["expected"]
-        accept = SATISFIES.get(expected["action"], {expected["action"]})
+        accept = SATISFIES.get(expected.action, {expected.action})
         first: dict[str, float] = {}
-        for d in sorted(decisions, key=lambda d: d["minute"]):
-            if d["action"] in accept:
-                for t in d["targets"]:
-                    if t in expected["targets"] and t not in first:
-                        first[t] = float(d["minute"])
-        missing = [t for t in expected["targets"] if t not in first]
+        for d in sorted(decisions, key=lambda d: d.minute):
+            if d.action in accept:
+                for t in d.targets:
+                    if t in expected.targets and t not in first:
+                        first[t] = float(d.minute)
+        missing = [t for t in expected.targets if t not in first]
         done_at = max(first.values()) if not missing and first else None
-        on_time = done_at is not None and done_at <= inject["deadline"] + 1e-9
-        out.append({"inject": inject["id"], "minute": inject["minute"],
-                    "synopsis": inject["synopsis"], "synopsis_en": inject["synopsis_en"],
-                    "recipient": inject["recipient"], "objective": inject["objective"],
-                    "action": expected["action"], "targets": expected["targets"],
-                    "deadline": inject["deadline"], "done_at": done_at,
-                    "delay": None if done_at is None else max(0.0, done_at - inject["minute"]),
+        on_time = done_at is not None and done_at <= inject.deadline + 1e-9
+        out.append({"inject": inject.id, "minute": inject.minute,
+                    "synopsis": inject.synopsis, "synopsis_en": inject.synopsis_en,
+                    "recipient": inject.recipient, "objective": inject.objective,
+                    "action": expected.action, "targets": list(expected.targets),
+                    "deadline": inject.deadline, "done_at": done_at,
+                    "delay": None if done_at is None else max(0.0, done_at - inject.minute),
                     "on_time": on_time, "missing": missing,
                     "partly_done": sorted(first)})
     return out
@@ -422,79 +434,56 @@ def score_drill(folder: str | Path, key: str | bytes, experiment: str | Path | N
     The drill must have ended (its clock ran out, or :meth:`Drill.end`); ``force=True`` scores
     a drill still running, or not started, as it stands (injects after its current minute are
     not judged). The report names the scenario, its parameters and seed: never written into
-    the participants' folder."""
+    the participants' folder. Lines of decisions.jsonl that are not valid decisions are left
+    out and listed with why (``rejected``)."""
     if lang not in ("zh", "en"):
         raise ConfigError.single("--lang", "", f"expected zh or en, got {lang!r}")
     if replications < 1:
         raise ConfigError.single("--reps", "", "expected at least 1 replication")
-    folder = Path(folder)
+    # 1. Open the drill: the packet verified, read and validated once, with its scenario
+    #    and spec; the clock; the decisions (each line validated once).
     drill = Drill.open(folder, key)
-    target = None if out == "" else (drill.folder / "score" if out is None else Path(out))
-    if target is not None:
-        public = drill.public.resolve()
-        where = target.resolve()
-        if where == public or public in where.parents:
-            raise ConfigError.single("--out", "", f"{target} is inside the participants' "
-                                     "folder: the report names the scenario")
-    clock = drill.clock()
-    if not force and not clock.ended:
-        state = ("has not started" if not clock.started else
-                 f"is still {clock.state} (T+{clock.minute:.0f} min)")
-        raise ConfigError.single(str(folder), "", f"the drill {state}: end it first "
-                                 "(drsim drill clock DIR --end) or score it anyway with "
-                                 "--force")
-    packet = drill.packet
-    assert packet is not None
-    spec = packet_spec(packet)
-    scenario = packet_scenario(packet)
-    seed = int(packet["seed"])
+    packet, scenario, spec = drill.packet, drill.scenario, drill.spec
+    assert packet is not None and scenario is not None and spec is not None
+    target = _report_folder(drill, out)
+    clock = _ended(drill, force)
     everything = drill.decisions()
-    late = [{**d, "reason": "recorded after the drill ended"} for d in everything
-            if d["after_end"]]
-    decisions = [d for d in everything if not d["after_end"]]
+    # 2. The decisions as orders of the sealed scenario; those that cannot be replayed aside.
+    decisions = [d for d in everything if not d.after_end]
     orders, aside = replay_orders(scenario, decisions)
-    aside = sorted(aside + late, key=lambda d: d.get("seq", 0))
-    option_name, option_scenario = None, None
-    if experiment is not None:
-        option_name, overrides, manifest = best_option(experiment)
-        base_name = manifest.get("base_scenario", {}).get("name")
-        if base_name is not None and base_name != scenario.name:
-            raise ConfigError.single(str(experiment), "base_scenario", f"the experiment is "
-                                     f"about {base_name!r}, the drill about another scenario")
-        try:
-            option_scenario = with_overrides(scenario, overrides)
-        except ConfigError as exc:
-            raise ConfigError.single(str(experiment), f"options.{option_name}", "does not "
-                                     f"apply to the drill's scenario: {exc.one_line()}") from None
-    runs = {"drill": _run(_with_orders(scenario, orders), seed, replications),
-            "baseline": _run(scenario, seed, replications)}
+    aside = sorted(aside + [_set_aside(d, "recorded after the drill ended")
+                            for d in everything if d.after_end], key=lambda d: d["seq"])
+    # 3. The runs: the drill's decisions, the plan's own response, the experiment's option.
+    option_name, option_scenario = _option(experiment, scenario)
+    runs = {"drill": _run(_with_orders(scenario, orders), packet.seed, replications),
+            "baseline": _run(scenario, packet.seed, replications)}
     if option_scenario is not None:
-        runs["option"] = _run(option_scenario, seed, replications)
-    kpis = _kpi_rows(runs, scenario.model, spec)
+        runs["option"] = _run(option_scenario, packet.seed, replications)
+    # 4. The comparison and the ratings.
+    model = spec_for(scenario)
+    kpis = _kpi_rows(runs, model, spec)
     end = float(clock.minute)   # the drill's end, or where it stands when forced
-    aside_seq = {a.get("seq") for a in aside}
-    judged = [i for i in packet["msel"] if i["minute"] <= end + 1e-9]
-    actions = _expected_actions(judged, [d for d in decisions
-                                         if d.get("seq") not in aside_seq], end)
+    aside_seq = {a["seq"] for a in aside}
+    judged = [i for i in packet.msel if i.minute <= end + 1e-9]
+    actions = _expected_actions(judged, [d for d in decisions if d.seq not in aside_seq])
     objectives = [_rate(o, kpis, actions) for o in spec.objectives]
     points = [o["points"] for o in objectives if o["points"]]
     overall = int(math.floor(np.mean(points))) if points else None
-    start = packet["start"]
-    from datetime import datetime
-
-    start_dt = datetime.fromisoformat(start).replace(tzinfo=None)
     data = {
         "format": "drsim-drill-score/1",
-        "drill_id": _commitment_id(drill.folder),
+        "drill_id": read_commitment(drill.folder)[:12],
         "scenario": {"name": scenario.name, "title": scenario.title, "model": scenario.model},
-        "start": start, "end_minute": end, "seed": str(seed),
+        "start": packet.start.isoformat(), "end_minute": end, "seed": str(packet.seed),
         "clock": {"ended": clock.ended, "forced": bool(force and not clock.ended),
-                  "sealed_end_minute": float(packet["end_minute"])},
-        "parameters": packet["parameters"],
+                  "sealed_end_minute": float(packet.end_minute)},
+        "parameters": dict(packet.parameters),
         "replications": replications,
         "option": option_name,
-        "decisions": [{**d, "clock": clock_text(start_dt, d["minute"])} for d in everything],
+        "decisions": [{**d.model_dump(mode="json"),
+                       "clock": clock_text(packet.start_local, d.minute)} for d in everything],
         "set_aside": aside,
+        "rejected": [{"file": r.file, "line": r.line, "reason": r.reason}
+                     for r in drill.rejected()],
         "orders": orders,
         "kpis": kpis,
         "expected_actions": actions,
@@ -505,6 +494,7 @@ def score_drill(folder: str | Path, key: str | bytes, experiment: str | Path | N
         "rules": RULES,
     }
     data["improvements"] = _improvements(actions, kpis, objectives, aside, option_name)
+    # 5. The report.
     report = ScoreReport(data)
     if target is not None:
         from drills.report import write_score
@@ -514,11 +504,43 @@ def score_drill(folder: str | Path, key: str | bytes, experiment: str | Path | N
     return report
 
 
-def _commitment_id(folder: Path) -> str:
-    import json
+def _report_folder(drill: Drill, out: str | Path | None) -> Path | None:
+    """Where the report goes (None: nowhere); never inside the participants' folder."""
+    if out == "":
+        return None
+    target = drill.folder / "score" if out is None else Path(out)
+    public = drill.public.resolve()
+    where = target.resolve()
+    if where == public or public in where.parents:
+        raise ConfigError.single("--out", "", f"{target} is inside the participants' "
+                                 "folder: the report names the scenario")
+    return target
 
+
+def _ended(drill: Drill, force: bool) -> Clock:
+    """The clock of a drill that has ended (or, forced, of one that has not)."""
+    clock = drill.clock()
+    if not force and not clock.ended:
+        state = ("has not started" if not clock.started else
+                 f"is still {clock.state} (T+{clock.minute:.0f} min)")
+        raise ConfigError.single(str(drill.folder), "", f"the drill {state}: end it first "
+                                 "(drsim drill clock DIR --end) or score it anyway with "
+                                 "--force")
+    return clock
+
+
+def _option(experiment: str | Path | None, scenario: ScenarioBase
+            ) -> tuple[str | None, ScenarioBase | None]:
+    """The best option of a stored experiment, applied to the sealed scenario."""
+    if experiment is None:
+        return None, None
+    name, overrides, manifest = best_option(experiment)
+    base_name = manifest.get("base_scenario", {}).get("name")
+    if base_name is not None and base_name != scenario.name:
+        raise ConfigError.single(str(experiment), "base_scenario", f"the experiment is "
+                                 f"about {base_name!r}, the drill about another scenario")
     try:
-        return json.loads((folder / "commitment.json").read_text(encoding="utf-8"))[
-            "commitment"][:12]
-    except (OSError, ValueError, KeyError):
-        return ""
+        return name, with_overrides(scenario, overrides)
+    except ConfigError as exc:
+        raise ConfigError.single(str(experiment), f"options.{name}", "does not apply to the "
+                                 f"drill's scenario: {exc.one_line()}") from None

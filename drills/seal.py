@@ -38,7 +38,6 @@ import hashlib
 import json
 import math
 import secrets
-import tomllib
 import zlib
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -47,19 +46,20 @@ from typing import Any
 import numpy as np
 from cryptography.fernet import Fernet, InvalidToken
 
-from drills.files import dumps, write_tree
-from drills.injects import ACTION_TEXT, compile_msel
+from drills.compose import ACTION_TEXT
+from drills.injects import compile_msel
+from drills.packet import PACKET_FORMAT, Baseline, Packet, SealedScenario, SealedSpec, SealedStyle
 from drills.spec import DrillSpec, LoadedDrillSpec, load_drill_spec
 from drills.targets import scenario_targets, union_targets
 from drills.timeline import hidden_run
-from models.catalog import MODELS
 from models.loading import with_overrides
 from models.scenario import ScenarioBase
-from sim.config import ConfigError, canonical_hash, validate
+from sim.config import ConfigError, canonical_hash
+from sim.io import dumps_json, write_tree
 from sim.provenance import provenance
 
-__all__ = ["CHINA", "Draw", "draw", "key_cipher", "open_packet", "packet_scenario",
-           "packet_size", "packet_spec", "reference_draw", "seal_drill", "verify_drill"]
+__all__ = ["CHINA", "Draw", "build_packet", "draw", "key_cipher", "open_packet", "packet_size",
+           "read_commitment", "reference_draw", "seal_drill", "verify_drill"]
 
 CHINA = timezone(timedelta(hours=8), "CST")
 PACKET = "packet.enc"
@@ -145,8 +145,8 @@ def packet_size(loaded: LoadedDrillSpec) -> int:
     """The size every packet of this library is padded to: the smallest power of two of at
     least 64 KiB and twice the largest compressed reference packet (one hidden run per
     library entry, :func:`reference_draw`)."""
-    largest = max(_HEADER + len(_compress(_canonical(build_packet(loaded,
-                                                                  reference_draw(loaded, i))[0])))
+    largest = max(_HEADER + len(_compress(build_packet(loaded, reference_draw(loaded, i))[0]
+                                          .canonical()))
                   for i in range(len(loaded.spec.library)))
     return max(_MIN_PADDED, 1 << math.ceil(math.log2(PAD_MARGIN * largest)))
 
@@ -162,13 +162,9 @@ def _unpack(blob: bytes, source: str) -> bytes:
         raise ConfigError.single(source, "", "corrupted packet (cannot decompress)") from None
 
 
-def _canonical(content: dict[str, Any]) -> bytes:
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=True).encode("utf-8")
-
-
-def build_packet(loaded: LoadedDrillSpec, chosen: Draw) -> tuple[dict[str, Any], ScenarioBase]:
-    """Run the hidden simulation of a draw and assemble the packet's content."""
+def build_packet(loaded: LoadedDrillSpec, chosen: Draw) -> tuple[Packet, ScenarioBase]:
+    """Run the hidden simulation of a draw and assemble the packet (with the scenario
+    drawn)."""
     spec = loaded.spec
     entry = spec.library[chosen.index]
     base = loaded.scenarios[chosen.index]
@@ -180,28 +176,29 @@ def build_packet(loaded: LoadedDrillSpec, chosen: Draw) -> tuple[dict[str, Any],
     start_local = chosen.start.replace(tzinfo=None)
     msel = compile_msel(run.timeline, scenario, spec, start_local, end)
     text = Path(loaded.source).read_text(encoding="utf-8")
-    content = {
-        "format": "drsim-drill-packet/1",
-        "salt": secrets.token_hex(32),
-        "spec": {"name": spec.name, "source": loaded.source, "text": text,
-                 "hash": canonical_hash(spec)},
-        "library_index": chosen.index,
-        "scenario": {"name": scenario.name, "model": scenario.model,
-                     "source": loaded.sources[chosen.index], "hash": canonical_hash(scenario),
-                     "content": scenario.model_dump(mode="json")},
-        "parameters": chosen.parameters,
-        "seed": chosen.seed,
-        "start": chosen.start.isoformat(),
-        "end_minute": float(end),
-        "style": {"mode": spec.style.mode, "speed": float(speed)},
-        "timeline": run.timeline,
-        "msel": msel,
-        "baseline": {"kpis": run.kpis, "replication": 0, "wall_time_s": run.wall_time_s,
-                     "events": run.events},
-        "targets": scenario_targets(scenario),
-        "provenance": provenance(),
-    }
-    return content, scenario
+    packet = Packet(
+        format=PACKET_FORMAT,
+        salt=secrets.token_hex(32),
+        spec=SealedSpec(name=spec.name, source=loaded.source, text=text,
+                        hash=canonical_hash(spec)),
+        library_index=chosen.index,
+        scenario=SealedScenario(name=scenario.name, model=scenario.model,
+                                source=loaded.sources[chosen.index],
+                                hash=canonical_hash(scenario),
+                                content=scenario.model_dump(mode="json")),
+        parameters=chosen.parameters,
+        seed=chosen.seed,
+        start=chosen.start,
+        end_minute=float(end),
+        style=SealedStyle(mode=spec.style.mode, speed=float(speed)),
+        timeline=run.timeline,
+        msel=msel,
+        baseline=Baseline(kpis=run.kpis, replication=0, wall_time_s=run.wall_time_s,
+                          events=run.events),
+        targets=scenario_targets(scenario),
+        provenance=provenance(),
+    )
+    return packet, scenario
 
 
 def seal_drill(spec: str | Path | LoadedDrillSpec, out: str | Path, entropy: int | None = None,
@@ -216,8 +213,8 @@ def seal_drill(spec: str | Path | LoadedDrillSpec, out: str | Path, entropy: int
                                  "a new folder")
     chosen = draw(loaded, entropy, now)
     size = packet_size(loaded)
-    content, _ = build_packet(loaded, chosen)
-    plaintext = _canonical(content)
+    packet, _ = build_packet(loaded, chosen)
+    plaintext = packet.canonical()
     padded = _pack(plaintext, size)
     key = Fernet.generate_key()
     while key.startswith(b"-"):   # a leading "-" would read as an option on command lines
@@ -239,11 +236,11 @@ def seal_drill(spec: str | Path | LoadedDrillSpec, out: str | Path, entropy: int
               "actions": list(r.actions) or union["actions"]} for r in loaded.spec.roles]
     files = {
         PACKET: token,
-        COMMITMENT: dumps(commitment),
+        COMMITMENT: dumps_json(commitment),
         f"{PARTICIPANTS}/README.md": participants_brief(roles, union, digest[:12],
                                                        loaded.spec.style.mode),
-        f"{PARTICIPANTS}/roles.json": dumps({"drill_id": digest[:12], "roles": roles}),
-        f"{PARTICIPANTS}/targets.json": dumps({
+        f"{PARTICIPANTS}/roles.json": dumps_json({"drill_id": digest[:12], "roles": roles}),
+        f"{PARTICIPANTS}/targets.json": dumps_json({
             "drill_id": digest[:12],
             "note": "Every id any decision of this drill may name, over every scenario the "
                     "drill could be about (not only the one drawn).",
@@ -387,21 +384,15 @@ def verify_drill(folder: str | Path, key: str | bytes, commitment: str | None = 
     return _verified(Path(folder), key, commitment)[0]
 
 
-def open_packet(folder: str | Path, key: str | bytes) -> dict[str, Any]:
-    """The packet's content, after verifying it against the commitment."""
-    _, plaintext = _verified(Path(folder), key, None)
-    return json.loads(plaintext.decode("utf-8"))
+def open_packet(folder: str | Path, key: str | bytes) -> Packet:
+    """The packet, after verifying it against the commitment (read and validated here, once:
+    :class:`ConfigError` if it is not a packet)."""
+    folder = Path(folder)
+    _, plaintext = _verified(folder, key, None)
+    return Packet.from_plaintext(plaintext, str(folder / PACKET))
 
 
-def packet_spec(packet: dict[str, Any]) -> DrillSpec:
-    """The drill spec sealed in a packet (validated from the text it was sealed with)."""
-    source = packet["spec"]["source"]
-    text = packet["spec"]["text"]
-    return validate(DrillSpec, tomllib.loads(text), source, text)
-
-
-def packet_scenario(packet: dict[str, Any]) -> ScenarioBase:
-    """The sealed scenario (validated from its full content)."""
-    content = packet["scenario"]["content"]
-    cls = MODELS[content["model"]].scenario
-    return validate(cls, content, f"sealed scenario {packet['scenario']['name']!r}")
+def read_commitment(folder: str | Path) -> str:
+    """The commitment of a sealed drill folder (commitment.json; :class:`ConfigError` if it
+    is missing or unreadable)."""
+    return _commitment(Path(folder))

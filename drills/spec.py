@@ -55,6 +55,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from drills.adapters import adapter_for
 from experiments.spec import Uncertainty
 from models.kpis import KPIS, Target, parse_target
 from models.loading import load_scenario, resolve_source, with_overrides
@@ -85,7 +86,7 @@ AQT_ITEMS: dict[str, str] = {
     "现场控制及恢复": "Site control and recovery",
 }
 
-# Kinds of inject the MSEL compiler produces (drills/injects.py), by hazard.
+# Kinds of inject the drill adapters produce (drills/adapters/), which a role may receive.
 INJECT_KINDS: dict[str, str] = {
     "forecast": "hydrological forecast of a gauge reaching its warning stage",
     "gauge": "gauge stage reaching the warning stage",
@@ -352,10 +353,15 @@ def load_drill_spec(source: str | Path) -> LoadedDrillSpec:
             scenario = load_scenario(scenario_source)
         except ConfigError as exc:
             raise ConfigError.single(str(path), f"{where}.scenario", exc.one_line()) from None
+        try:
+            adapter_for(scenario)
+        except ConfigError as exc:
+            raise ConfigError.single(str(path), f"{where}.scenario",
+                                     exc.problems[0].message) from None
         if not hasattr(scenario, "start_hour"):
             raise ConfigError.single(str(path), f"{where}.scenario", f"model "
-                                     f"{scenario.model!r} has no clock (start_hour): drills "
-                                     "run flood and chemical scenarios")
+                                     f"{scenario.model!r} has no clock (start_hour): a drill "
+                                     "sets the scenario's start hour")
         _check_uncertainties(entry, scenario, str(path), where)
         if entry.end is not None and entry.end > scenario.horizon:
             raise ConfigError.single(str(path), f"{where}.end", f"{entry.end:g} min is after "

@@ -7,6 +7,7 @@ folder (drills.session), so this page, ``drsim drill serve`` and ``drsim drill d
 share one drill.
 """
 
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -23,21 +24,23 @@ zh = lang == "zh"
 st.title(tr("page_drill", lang))
 
 
-def _text(item: dict, field: str) -> str:
-    """A bilingual field of the drill packet: ``field`` is Chinese, ``field_en`` English."""
-    return str(item.get(field if zh else f"{field}_en") or item.get(field) or "")
+def _text(item, field: str) -> str:
+    """A bilingual field of an inject or message: ``field`` is Chinese, ``field_en``
+    English."""
+    return str(getattr(item, field if zh else f"{field}_en", "") or getattr(item, field, "")
+               or "")
 
 
 def _local(wall: float) -> str:
-    """A wall-clock time (epoch seconds) as this machine's local time of day."""
-    return datetime.fromtimestamp(wall).strftime("%H:%M:%S")
+    """A wall-clock time (epoch seconds) as this machine's local time of day ("" if unknown)."""
+    return datetime.fromtimestamp(wall).strftime("%H:%M:%S") if math.isfinite(wall) else ""
 
 
-def _expected(expected: dict | list | None) -> str:
-    """An inject's expected action(s) as "action: target, target"."""
-    items = [expected] if isinstance(expected, dict) else (expected or [])
-    return "; ".join(f"{tr('action_' + str(e.get('action')), lang)}: "
-                     f"{', '.join(e.get('targets', []))}" for e in items)
+def _expected(expected) -> str:
+    """An inject's expected action as "action: target, target" ("" if none)."""
+    if expected is None:
+        return ""
+    return f"{tr('action_' + expected.action, lang)}: {', '.join(expected.targets)}"
 
 
 # --- seal a new drill -----------------------------------------------------------------------------
@@ -81,7 +84,7 @@ role_names = {r["id"]: (r["name"] if zh else r.get("name_en") or r["name"]) for 
 if drill.has_key:
     st.markdown(f"#### {tr('drill_controller', lang)}")
     clock = drill.clock()
-    sealed_speed = float(drill.packet.get("style", {}).get("speed", 60.0))  # the spec's pace
+    sealed_speed = float(drill.packet.style.speed)  # the spec's pace
     a, b, c, d = st.columns(4)
     speed = a.number_input(tr("drill_speed", lang), min_value=1.0, max_value=3600.0,
                            value=float(clock.speed if clock.started else sealed_speed),
@@ -121,15 +124,15 @@ if drill.has_key:
         st.caption(tr("drill_counts", lang, released=status.get("released", 0),
                       pending=status.get("pending", 0), decisions=status["decisions"]))
         for inject in released:
-            st.toast(f"{inject['id']}: {_text(inject, 'synopsis')}")
+            st.toast(f"{inject.id}: {_text(inject, 'synopsis')}")
         with st.expander(tr("drill_msel", lang)):
             done = drill.released()
             st.dataframe(pd.DataFrame([{
-                "id": i["id"], tr("drill_minute", lang): i["minute"],
-                tr("drill_to", lang): role_names.get(i["recipient"], i["recipient"]),
+                "id": i.id, tr("drill_minute", lang): i.minute,
+                tr("drill_to", lang): role_names.get(i.recipient, i.recipient),
                 tr("drill_synopsis", lang): _text(i, "synopsis"),
-                tr("drill_expected", lang): _expected(i.get("expected")),
-                tr("drill_released", lang): i["id"] in done,
+                tr("drill_expected", lang): _expected(i.expected),
+                tr("drill_released", lang): i.id in done,
             } for i in drill.injects()]), hide_index=True, key="drill_msel_table")
 
     _control_panel()
@@ -150,12 +153,12 @@ def _inbox() -> None:
         st.caption(tr("drill_inbox_empty", lang))
     for message in reversed(inbox):
         with st.container(border=True):
-            st.markdown(f"**{message['clock']}** · {_text(message, 'source')} · "
+            st.markdown(f"**{message.clock}** · {_text(message, 'source')} · "
                         f"{_text(message, 'mode')}")
             st.markdown(_text(message, "message"))
-            if message.get("still_missing"):
+            if message.still_missing:
                 st.caption(f"{tr('drill_still_missing', lang)}: "
-                           f"{', '.join(message['still_missing'])}")
+                           f"{', '.join(message.still_missing)}")
 
 
 _inbox()
@@ -176,17 +179,17 @@ with st.form("decision", clear_on_submit=True):
             st.error(str(exc), icon=":material/error:")
         else:
             if drill.has_key:
-                st.success(tr("drill_recorded", lang, minute=record["minute"]))
+                st.success(tr("drill_recorded", lang, minute=record.minute))
             else:   # participants do not see the drill clock (it would reveal the scenario)
-                st.success(tr("drill_recorded_blind", lang, time=_local(record["wall"])))
+                st.success(tr("drill_recorded_blind", lang, time=_local(record.wall_time())))
 
 # This role's own decisions (each role sees its own record, not the others').
-decisions = [d for d in drill.decisions() if d.get("role") == role]
+decisions = [d for d in drill.decisions() if d.role == role]
 if decisions:
     st.dataframe(pd.DataFrame([{
-        tr("drill_recorded_at", lang): _local(d["wall"]), tr("drill_action", lang):
-        tr(f"action_{d['action']}", lang), tr("drill_targets", lang): ", ".join(d["targets"]),
-        tr("drill_note", lang): d.get("note", "")} for d in decisions]),
+        tr("drill_recorded_at", lang): _local(d.wall_time()), tr("drill_action", lang):
+        tr(f"action_{d.action}", lang), tr("drill_targets", lang): ", ".join(d.targets),
+        tr("drill_note", lang): d.note} for d in decisions]),
         hide_index=True, key="drill_decisions")
 
 # --- score ----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from models.chemical.kpis import KPIS
 from models.chemical.levers import chemical_levers
 from models.chemical.run import build_chemical
 from models.chemical.scenario import CHEMICAL_ACTIONS, ChemicalScenario
+from models.chemical.targets import order_targets, team_actions
 from models.spec import MapFeature, MapLayer, ModelSpec, Panel, SeriesSpec, road_feature
 
 __all__ = ["SPEC"]
@@ -72,5 +73,7 @@ SPEC = ModelSpec(
     map_layers=MAP_LAYERS,
     map_zones=lambda scenario: scenario.zones,
     map_features=_features,
+    order_targets=order_targets,
+    team_actions=team_actions,
     explorer=True,
 )

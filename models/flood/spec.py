@@ -6,6 +6,7 @@ from models.flood.kpis import ITEMS_ZH, KPIS
 from models.flood.levers import flood_levers
 from models.flood.run import build_flood
 from models.flood.scenario import FLOOD_ACTIONS, FloodScenario
+from models.flood.targets import order_targets, team_actions
 from models.spec import MapFeature, MapLayer, ModelSpec, Panel, SeriesSpec, road_feature
 
 __all__ = ["SPEC"]
@@ -124,5 +125,7 @@ SPEC = ModelSpec(
     map_zones=lambda scenario: scenario.zones,
     map_features=_features,
     external_files=_files,
+    order_targets=order_targets,
+    team_actions=team_actions,
     explorer=True,
 )

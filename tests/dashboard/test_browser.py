@@ -228,7 +228,7 @@ def test_tabletop_drill_seal_serve_decide_score(server, page, tmp_path, timings)
     timings["drill_seal_s"] = round(time.perf_counter() - started, 2)
     key = code.inner_text().strip()
     drill = Drill.open(tmp_path / "drill", key)          # the key shown opens the packet
-    zones = [z["id"] for z in drill.packet["scenario"]["content"]["zones"]]
+    zones = [z["id"] for z in drill.packet.scenario.content["zones"]]
 
     page.get_by_role("spinbutton", name="Speed (simulated minutes per minute)").fill("60")
     page.get_by_role("button", name="Start the drill clock").click()
@@ -242,8 +242,8 @@ def test_tabletop_drill_seal_serve_decide_score(server, page, tmp_path, timings)
             _pick(page, "Applies to", zone)
         page.get_by_role("button", name="Record", exact=True).click()
         page.get_by_text("Recorded at drill minute").wait_for()
-    assert [d["action"] for d in Drill.open(tmp_path / "drill").decisions()] == ["warn",
-                                                                                "evacuate"]
+    assert [d.action for d in Drill.open(tmp_path / "drill").decisions()] == ["warn",
+                                                                              "evacuate"]
     page.get_by_role("button", name="End the drill").click()
     page.get_by_role("button", name="Score the drill").and_(
         page.locator(":enabled")).wait_for()

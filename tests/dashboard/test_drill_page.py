@@ -44,16 +44,16 @@ def test_tabletop_journey_records_decisions_and_scores(sealed):
     at.button(key="drill_start").click()
     at.run()
     drill = Drill.open(folder, key)
-    first = min(i["minute"] for i in drill.injects())
+    first = min(i.minute for i in drill.injects())
     while drill.clock().minute < first:
         at.button(key="drill_advance").click()   # 30 simulated minutes a press
         at.run()
-    released = [i for i in drill.injects() if i["id"] in drill.released()]
+    released = [i for i in drill.injects() if i.id in drill.released()]
     assert released, "injects that are due are released when the page refreshes"
 
     # Two decisions of the city EOC through the form, on zones of the sealed scenario: they
     # land in decisions.jsonl with the role, the action and the minute.
-    sealed_zones = [z["id"] for z in drill.packet["scenario"]["content"]["zones"]]
+    sealed_zones = [z["id"] for z in drill.packet.scenario.content["zones"]]
     for action, zones in (("warn", sealed_zones[:1]), ("evacuate", sealed_zones[:2])):
         _choose_role(at, "city-eoc")
         at.selectbox(key="drill_action").set_value(action)
@@ -63,8 +63,8 @@ def test_tabletop_journey_records_decisions_and_scores(sealed):
         at.run()
         assert at.success, [e.value for e in at.error]
     decisions = Drill.open(folder).decisions()
-    assert [(d["role"], d["action"]) for d in decisions] == [("city-eoc", "warn"),
-                                                             ("city-eoc", "evacuate")]
+    assert [(d.role, d.action) for d in decisions] == [("city-eoc", "warn"),
+                                                       ("city-eoc", "evacuate")]
 
     # Scoring waits for the end of the drill (nobody sees the evaluation while playing).
     assert at.button(key="drill_score_go").disabled
@@ -92,8 +92,8 @@ def test_participant_view_without_the_key_shows_only_the_inbox(sealed):
     shown = " ".join(str(e.value) for kind in ("markdown", "caption", "metric", "dataframe")
                      for e in getattr(at, kind))
     packet = controller.packet
-    for secret in (packet["scenario"]["name"], str(packet["seed"]),
-                   packet["scenario"]["content"].get("title", "")):
+    for secret in (packet.scenario.name, str(packet.seed),
+                   packet.scenario.content.get("title", "")):
         if secret:
             assert secret not in shown
     assert "MSEL" not in shown and "Master scenario" not in shown

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from drills.seal import draw, open_packet, packet_scenario, seal_drill
+from drills.packet import Packet
+from drills.seal import draw, open_packet, seal_drill
 from drills.session import Drill
 from drills.spec import load_drill_spec
 from drills.targets import scenario_targets
@@ -40,9 +41,10 @@ def _named(word: str, text: str) -> bool:
     return re.search(rf"(?<![A-Za-z0-9_-]){re.escape(word)}(?![A-Za-z0-9_-])", text) is not None
 
 
-def _secrets(packet: dict[str, Any]) -> set[str]:
+def _secrets(sealed: Packet) -> set[str]:
     """Strings that would give the draw away: names, titles, place names, start date and
     time, parameter values, the seed."""
+    packet = sealed.model_dump(mode="json")
     scenario = packet["scenario"]["content"]
     start = datetime.fromisoformat(packet["start"])
     out = {packet["scenario"]["name"], scenario["title"], str(packet["seed"]),
@@ -108,7 +110,8 @@ def test_no_secret_in_what_participants_see_before_release(
     drill = Drill.open(folder)                       # what a participant's tool can read
     seen += _strings(drill.roles) + _strings(drill.targets)
     seen += _strings(drill.clock().as_dict())
-    seen += [s for role in drill.roles for s in _strings(drill.inbox(role["id"]))]
+    seen += [s for role in drill.roles for m in drill.inbox(role["id"])
+             for s in _strings(m.model_dump())]
     text = "\n".join(seen)
     leaked = sorted(s for s in secrets if _named(s, text))
     assert leaked == []
@@ -122,7 +125,7 @@ def test_before_an_inject_is_due_its_role_has_nothing(both: dict[str, tuple[str,
     folder = tmp_path / "drill"
     shutil.copytree(sealed, folder)
     controller = Drill.open(folder, key)
-    first = min(i["minute"] for i in controller.injects())
+    first = min(i.minute for i in controller.injects())
     controller.start(speed=60, now=0.0)
     assert controller.release_due(now=(first - 1) * 60 / 60) == []   # a minute before
     participant = Drill.open(folder)
@@ -133,9 +136,12 @@ def test_before_an_inject_is_due_its_role_has_nothing(both: dict[str, tuple[str,
         "format": "drsim-drill-status/1", "state": "running"}
     # At the first inject's time exactly those due are sent, without the controllers' fields.
     released = controller.release_due(now=first * 60 / 60)
-    assert released and all(i["minute"] <= first for i in released)
+    assert released and all(i.minute <= first for i in released)
     for role in participant.roles:
-        for record in participant.inbox(role["id"]):
+        assert all(m.minute <= first for m in participant.inbox(role["id"]))
+        inbox = folder / "participants" / f"{role['id']}.jsonl"
+        lines = inbox.read_text(encoding="utf-8").splitlines() if inbox.exists() else []
+        for record in map(json.loads, lines):
             assert record["minute"] <= first
             assert not {"expected", "objective", "deadline", "notes", "recipient", "kind",
                         "followup_of"} & set(record)
@@ -144,11 +150,11 @@ def test_before_an_inject_is_due_its_role_has_nothing(both: dict[str, tuple[str,
 # --- a running drill, after some injects were released --------------------------------------
 
 
-def _clock_secrets(packet: dict[str, Any]) -> list[re.Pattern[str]]:
+def _clock_secrets(packet: Packet) -> list[re.Pattern[str]]:
     """Patterns that would tell the drill's length or pace: the end as a duration or in
     minutes, any number given as a speed or an end."""
-    end = float(packet["end_minute"])
-    speed = float(packet["style"]["speed"])
+    end = float(packet.end_minute)
+    speed = float(packet.style.speed)
     return [re.compile(p) for p in (
         rf"(?<![\w.]){re.escape(format_duration(end))}(?![\w.])", rf"\bof {end:.0f}\b",
         rf"(?<![\w.]){end:.0f}(\.0)? ?min", rf"\bx{speed:g}\b",
@@ -159,9 +165,9 @@ def _run_to_after_first_inject(key: str, folder: Path) -> tuple[Drill, float]:
     """Start the drill in real time so that its clock now stands a little after the first
     inject, release what is due; return the controller and the first inject's minute."""
     controller = Drill.open(folder, key)
-    first = min(i["minute"] for i in controller.injects())
-    speed = controller.packet["style"]["speed"]
-    target = first + 0.6 * (min(controller.packet["end_minute"], first + 60) - first)
+    first = min(i.minute for i in controller.injects())
+    speed = controller.packet.style.speed
+    target = first + 0.6 * (min(controller.packet.end_minute, first + 60) - first)
     now = time.time()
     controller.start(now=now - target * 60 / speed)
     assert controller.release_due(now)
@@ -208,9 +214,10 @@ def test_a_running_drill_tells_keyless_users_nothing_beyond_the_released_injects
     # The API without the key, on the participants' folder alone.
     participant = Drill.open(public)
     told += [json.dumps(participant.clock().as_dict()), json.dumps(participant.status()),
-             json.dumps(participant.decisions(), ensure_ascii=False),
-             json.dumps(participant.released()), json.dumps(participant.roles,
-                                                            ensure_ascii=False)]
+             json.dumps([d.model_dump(mode="json") for d in participant.decisions()],
+                        ensure_ascii=False),
+             json.dumps({k: r.model_dump(mode="json") for k, r in participant.released().items()}),
+             json.dumps(participant.roles, ensure_ascii=False)]
     assert participant.clock().minute <= controller.clock().minute
     dynamic = list(told)
     # Every file in the participants' folder but the inboxes (the released injects: they
@@ -222,17 +229,17 @@ def test_a_running_drill_tells_keyless_users_nothing_beyond_the_released_injects
                           "decisions.jsonl"}
     told += list(files.values())
     released = [m for r in participant.roles for m in participant.inbox(r["id"])]
-    assert released and all(m["minute"] <= controller.clock().minute for m in released)
+    assert released and all(m.minute <= controller.clock().minute for m in released)
 
     text = "\n".join(told)
     for message in released:               # what a released inject has told already
-        text = text.replace(message["clock"], "<released clock>")
+        text = text.replace(message.clock, "<released clock>")
     secrets = _secrets(packet)
     leaked = sorted(s for s in secrets if _named(s, text))
     assert leaked == []
     assert [p.pattern for p in _clock_secrets(packet) if p.search(text)] == []
     # Ids only the drawn scenario has are never named (beyond the public union list).
-    own = set(scenario_targets(packet_scenario(packet))["zone"]) - set(
+    own = set(scenario_targets(packet.sealed_scenario())["zone"]) - set(
         scenario_targets(other)["zone"])
     named = "\n".join(dynamic + [files["decisions.jsonl"], files["status.json"]])
     assert own and not [z for z in own if _named(z, named)]

@@ -88,13 +88,13 @@ def test_bad_decisions_on_the_command_line(invoke, flood_copy) -> None:
     invoke("drill", "clock", folder)                             # no clock yet: still fine
     assert invoke("drill", "serve", folder, "--key", key, "--speed", 1e6,
                   "--refresh", 0.02).exit_code == 0
-    before = (folder / "decisions.jsonl").exists()
+    before = (folder / "participants" / "decisions.jsonl").exists()
     result = invoke("drill", "decide", folder, "--role", "city-eoc", "--action", "evacuate",
                     "--targets", "atlantis", "--at", "1h")
     assert result.exit_code == 2
     assert result.output == "error: decision: targets: unknown zone 'atlantis' (see " \
                             "participants/targets.json)\n"
-    assert (folder / "decisions.jsonl").exists() == before
+    assert (folder / "participants" / "decisions.jsonl").exists() == before
 
 
 def test_bad_spec_and_bad_folder(invoke, tmp_path: Path) -> None:

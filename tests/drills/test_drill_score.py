@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from drills.score import score_drill
-from drills.seal import draw, open_packet, packet_scenario, seal_drill
+from drills.seal import draw, open_packet, seal_drill
 from drills.session import Drill
 from drills.spec import load_drill_spec
 
@@ -83,10 +83,10 @@ def test_scoring_waits_for_the_end(invoke, sealed_flood, tmp_path: Path) -> None
     report = score_drill(folder, key)
     assert report.data["end_minute"] == pytest.approx(80, abs=1)
     assert report.data["clock"] == {"ended": True, "forced": False,
-                                    "sealed_end_minute": drill.packet["end_minute"]}
+                                    "sealed_end_minute": drill.packet.end_minute}
     judged = {a["inject"] for a in report.data["expected_actions"]}
-    assert judged == {i["id"] for i in drill.injects() if i["expected"] and not i["followup_of"]
-                      and i["minute"] <= report.data["end_minute"]}
+    assert judged == {i.id for i in drill.injects() if i.expected and not i.followup_of
+                      and i.minute <= report.data["end_minute"]}
     assert (folder / "score" / "report.html").exists()
     assert _tree(folder / "participants") == public         # nothing written there
     assert invoke("drill", "score", folder, key, "--out", tmp_path / "cli",
@@ -140,7 +140,7 @@ def test_earlier_and_stronger_decisions_never_score_worse(sealed_flood, tmp_path
     against the same orders at hour 8, on three paired replications."""
     key, early_dir = _copy(sealed_flood, tmp_path, "early")
     _, late_dir = _copy(sealed_flood, tmp_path, "late")
-    scenario = packet_scenario(open_packet(early_dir, key))
+    scenario = open_packet(early_dir, key).sealed_scenario()
     _all_decisions(_started(key, early_dir), scenario, minute=0, now=600)
     _all_decisions(_started(key, late_dir), scenario, minute=480, now=600)
     early = score_drill(early_dir, key, replications=3, out="")
@@ -160,7 +160,7 @@ def test_protecting_everyone_at_once_beats_the_plan_in_a_leak(sealed_plume,
     """Hazmat teams called out and every zone told to shelter at minute 0: no harm indicator
     worse than the plan's own response, on three paired replications."""
     key, folder = _copy(sealed_plume, tmp_path, "drill")
-    scenario = packet_scenario(open_packet(folder, key))
+    scenario = open_packet(folder, key).sealed_scenario()
     drill = _started(key, folder)
     drill.record_decision("fire-rescue", "mobilize_team",
                           [t.id for t in scenario.response.hazmat_teams], minute=0, now=1)
@@ -277,5 +277,42 @@ def test_a_corrupted_packet_stops_scoring_and_loses_no_decision(sealed_flood,
     with pytest.raises(ConfigError, match="packet.enc: cannot be decrypted"):
         Drill.open(folder, key)
     assert (folder / "participants" / "decisions.jsonl").read_bytes() == before
-    assert Drill.open(folder).decisions()[0]["targets"] == ["town"]     # still readable
+    assert Drill.open(folder).decisions()[0].targets == ["town"]        # still readable
     assert not (folder / "score").exists()
+
+
+def test_a_kpis_direction_comes_from_the_model_catalogue_first() -> None:
+    """``Kpi.better`` of the model's catalogue decides; where it is None (or the KPI is not in
+    the catalogue) the drill's own rule does, as before the catalogue had directions."""
+    from dataclasses import replace
+
+    from drills.score import direction
+    from models.catalog import spec_for
+    from models.kpis import Kpi
+
+    flood = spec_for("flood")
+    assert direction("population", flood) == 0                  # context, not judged
+    assert direction("injured_needing_hospital", flood) == -1    # harm: lower is better
+    assert direction("deaths", flood) == -1 and direction("warning_coverage", flood) == 1
+    toy = replace(flood, kpis=(Kpi("population", "Population", "人口", "people",
+                                   better="higher"),
+                               Kpi("warning_coverage", "Coverage", "覆盖率", "share",
+                                   better="lower"),
+                               Kpi("deaths", "Deaths", "死亡", "people")))
+    assert direction("population", toy) == 1 and direction("warning_coverage", toy) == -1
+    assert direction("deaths", toy) == -1                        # better None: the old rule
+
+
+@pytest.mark.parametrize("model", ["flood", "chemical"])
+def test_the_catalogue_directions_keep_the_drill_scores(model: str) -> None:
+    """Where a model's catalogue gives a KPI a direction, it is the one drills judged it by
+    before (so filling ``Kpi.better`` in changes no score); a KPI drills do not judge has
+    none."""
+    from drills.score import direction
+    from models.catalog import spec_for
+
+    spec = spec_for(model)
+    for kpi in spec.kpis:
+        if kpi.better is not None:
+            assert direction(kpi.name, spec) == direction(kpi.name), kpi.name
+            assert direction(kpi.name) != 0, kpi.name

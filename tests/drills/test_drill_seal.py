@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from drills.seal import build_packet, draw, open_packet, packet_scenario, seal_drill, verify_drill
+from drills.seal import build_packet, draw, open_packet, seal_drill, verify_drill
 from drills.spec import load_drill_spec
 from models.catalog import build
 from models.loading import load_scenario
@@ -33,17 +33,17 @@ def test_the_packet_holds_the_draw_the_timeline_and_the_msel(
         sealed_flood: tuple[str, Path]) -> None:
     key, folder = sealed_flood
     packet = open_packet(folder, key)
-    assert packet["scenario"]["name"] == "tiny-flood"
-    assert set(packet["parameters"]) == {"hazard.gauges.0.peak_stage_m", "warnings.never_act"}
-    scenario = packet_scenario(packet)
-    start_hour = int(packet["start"][11:13])
+    assert packet.scenario.name == "tiny-flood"
+    assert set(packet.parameters) == {"hazard.gauges.0.peak_stage_m", "warnings.never_act"}
+    scenario = packet.sealed_scenario()
+    start_hour = int(packet.start.isoformat()[11:13])
     assert scenario.start_hour == start_hour                  # the drawn clock hour
-    assert scenario.hazard.gauges[0].peak_stage_m == packet["parameters"][
+    assert scenario.hazard.gauges[0].peak_stage_m == packet.parameters[
         "hazard.gauges.0.peak_stage_m"]
-    assert packet["timeline"] and packet["msel"]
-    assert len(packet["salt"]) == 64
-    assert packet["end_minute"] == scenario.horizon
-    assert packet["style"] == {"mode": "tabletop", "speed": 60.0}
+    assert packet.timeline and packet.msel
+    assert len(packet.salt) == 64
+    assert packet.end_minute == scenario.horizon
+    assert packet.style.model_dump() == {"mode": "tabletop", "speed": 60.0}
 
 
 def test_the_hidden_run_is_the_plan_response_with_the_sealed_seed(
@@ -52,9 +52,9 @@ def test_the_hidden_run_is_the_plan_response_with_the_sealed_seed(
     hidden run changes nothing)."""
     key, folder = sealed_flood
     packet = open_packet(folder, key)
-    scenario = packet_scenario(packet)
-    again = run_replication(build, scenario, 0, int(packet["seed"]), scenario.horizon)
-    sealed = packet["baseline"]["kpis"]
+    scenario = packet.sealed_scenario()
+    again = run_replication(build, scenario, 0, int(packet.seed), scenario.horizon)
+    sealed = packet.baseline.kpis
     assert set(sealed) == set(again.kpis)
     for name, value in again.kpis.items():
         assert sealed[name] == pytest.approx(value, nan_ok=True), name
@@ -127,7 +127,7 @@ def test_the_packet_size_does_not_tell_the_scenario(tmp_path: Path) -> None:
     for entropy in range(6):
         key, folder = seal_drill(loaded, tmp_path / str(entropy), entropy=entropy)
         sizes.add((folder / "packet.enc").stat().st_size)
-        names.add(open_packet(folder, key)["scenario"]["name"])
+        names.add(open_packet(folder, key).scenario.name)
     assert names == {"tiny-flood", "tiny-plume"}
     assert len(sizes) == 1
 
@@ -145,15 +145,15 @@ def test_the_padded_size_is_fixed_by_the_library(tmp_path: Path,
     monkeypatch.setattr(seal, "_MIN_PADDED", 1024)
     loaded = load_drill_spec("tiny-drill")
     size = seal.packet_size(loaded)
-    references = [len(zlib.compress(seal._canonical(build_packet(
-        loaded, seal.reference_draw(loaded, i))[0]), 9)) for i in range(2)]
+    references = [len(zlib.compress(build_packet(
+        loaded, seal.reference_draw(loaded, i))[0].canonical(), 9)) for i in range(2)]
     assert size >= 2 * max(references) and size & (size - 1) == 0
     old_rule = {max(1024, 1 << (16 + r - 1).bit_length()) for r in references}
     assert len(old_rule) == 2                  # a power of two of each: the size would tell
     sizes, names = set(), set()
     for entropy in range(6):
         key, folder = seal_drill(loaded, tmp_path / str(entropy), entropy=entropy)
-        names.add(open_packet(folder, key)["scenario"]["name"])
+        names.add(open_packet(folder, key).scenario.name)
         sizes.add((folder / "packet.enc").stat().st_size)
         blob = Fernet(key.encode()).decrypt((folder / "packet.enc").read_bytes())
         assert len(blob) == size
@@ -178,9 +178,8 @@ def test_same_entropy_same_packet_content(spec_files: dict[str, Path]) -> None:
     loaded = load_drill_spec(spec_files["tiny-flood"])
     a, _ = build_packet(loaded, draw(loaded, 99))
     b, _ = build_packet(loaded, draw(loaded, 99))
-    for volatile in ("salt", "provenance", "baseline"):
-        a.pop(volatile), b.pop(volatile)
-    assert a == b
+    volatile = {"salt", "provenance", "baseline"}
+    assert a.model_dump(exclude=volatile) == b.model_dump(exclude=volatile)
 
 
 def test_a_drawn_parameter_reaches_the_sealed_scenario() -> None:
@@ -193,4 +192,4 @@ def test_a_drawn_parameter_reaches_the_sealed_scenario() -> None:
         for part in path.split("."):
             node = node[int(part)] if part.isdigit() else node[part]
         assert node == pytest.approx(value)
-    assert packet["scenario"]["hash"] != "" and base.name in ("tiny-flood",)
+    assert packet.scenario.hash != "" and base.name in ("tiny-flood",)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from drills.packet import Inject
 from drills.session import Drill
 from sim.config import ConfigError
 
@@ -82,8 +83,8 @@ def test_ending_the_drill_stops_the_clock_for_good(running) -> None:
     assert controller.end(now=90).minute == 77                # ending again changes nothing
     with pytest.raises(ConfigError, match="the drill has ended"):
         controller.record_decision("city-eoc", "warn", ["riverside"], now=100)
-    assert all(i["minute"] <= 77 for i in controller.release_due(now=10_000))
-    assert [d["minute"] for d in controller.decisions()] == [50]
+    assert all(i.minute <= 77 for i in controller.release_due(now=10_000))
+    assert [d.minute for d in controller.decisions()] == [50]
 
 
 def test_the_clock_is_encrypted_and_participants_see_only_a_state(running, flood_copy) -> None:
@@ -96,8 +97,7 @@ def test_the_clock_is_encrypted_and_participants_see_only_a_state(running, flood
     plain = Fernet(key.encode()).decrypt(token)
     assert b'"speed"' not in token and len(plain) % 1024 == 0
     state = json.loads(plain)
-    assert state["segments"][-1][2] == 5.0 and state["end_minute"] == controller.packet[
-        "end_minute"]
+    assert state["segments"][-1][2] == 5.0 and state["end_minute"] == controller.packet.end_minute
     status = json.loads((folder / "participants" / "status.json").read_text(encoding="utf-8"))
     assert status == {"format": "drsim-drill-status/1", "state": "running"}
     assert not (folder / "session.json").exists()
@@ -107,13 +107,13 @@ def test_participants_open_their_own_folder(running, flood_copy, tmp_path: Path)
     """``participants/`` is all participants get: it opens without the rest of the drill
     folder, reads the inboxes and records decisions; the key needs the whole folder."""
     controller, _, folder = running
-    first = min(i["minute"] for i in controller.injects())
+    first = min(i.minute for i in controller.injects())
     controller.release_due(now=first)
     inside = Drill.open(folder / "participants")
     assert inside.clock().state == "running" and inside.clock().minute == first
     record = inside.record_decision("city-eoc", "warn", ["town"], now=first + 1)
-    assert controller.decisions()[0]["seq"] == record["seq"] == 1
-    assert controller.decisions()[0]["minute"] == pytest.approx(first + 1)
+    assert controller.decisions()[0].seq == record.seq == 1
+    assert controller.decisions()[0].minute == pytest.approx(first + 1)
     key, _ = flood_copy
     assert Drill.open(folder / "participants", key).has_key
     alone = tmp_path / "handed-out"
@@ -127,20 +127,20 @@ def test_participants_open_their_own_folder(running, flood_copy, tmp_path: Path)
 
 def test_injects_are_released_once_at_their_time(running) -> None:
     controller, participant, _ = running
-    injects = [i for i in controller.injects() if not i["followup_of"]]
-    first = injects[0]["minute"]
+    injects = [i for i in controller.injects() if not i.followup_of]
+    first = injects[0].minute
     assert controller.release_due(now=first - 0.5) == []
     released = controller.release_due(now=first)
-    assert [i["id"] for i in released] == [i["id"] for i in injects if i["minute"] <= first]
+    assert [i.id for i in released] == [i.id for i in injects if i.minute <= first]
     assert controller.release_due(now=first) == []           # not twice
-    role = injects[0]["recipient"]
-    assert [r["id"] for r in participant.inbox(role)] == [
-        i["id"] for i in released if i["recipient"] == role]
+    role = injects[0].recipient
+    assert [r.id for r in participant.inbox(role)] == [
+        i.id for i in released if i.recipient == role]
 
 
-def _first_expecting(controller: Drill, action: str) -> dict:
+def _first_expecting(controller: Drill, action: str) -> Inject:
     return next(i for i in controller.injects()
-                if not i["followup_of"] and i["expected"] and i["expected"]["action"] == action)
+                if not i.followup_of and i.expected and i.expected.action == action)
 
 
 def test_a_contingency_inject_only_when_the_action_is_missing(running) -> None:
@@ -148,16 +148,16 @@ def test_a_contingency_inject_only_when_the_action_is_missing(running) -> None:
     forecast = _first_expecting(controller, "warn")
     opening = _first_expecting(controller, "open_shelter")
     # Warn every zone of the forecast in time; open no shelter.
-    controller.release_due(now=forecast["minute"])
-    controller.record_decision("city-eoc", "evacuate", forecast["expected"]["targets"],
-                               now=forecast["minute"] + 5)
-    controller.release_due(now=max(forecast["deadline"], opening["deadline"]))
-    inbox = {r["id"]: r for role in participant.roles for r in participant.inbox(role["id"])}
-    assert f"{forecast['id']}-F" not in inbox
-    followup = inbox[f"{opening['id']}-F"]
-    assert followup["still_missing"] == opening["expected"]["targets"]
+    controller.release_due(now=forecast.minute)
+    controller.record_decision("city-eoc", "evacuate", forecast.expected.targets,
+                               now=forecast.minute + 5)
+    controller.release_due(now=max(forecast.deadline, opening.deadline))
+    inbox = {r.id: r for role in participant.roles for r in participant.inbox(role["id"])}
+    assert f"{forecast.id}-F" not in inbox
+    followup = inbox[f"{opening.id}-F"]
+    assert followup.still_missing == opening.expected.targets
     log = controller.released()
-    assert log[f"{forecast['id']}-F"]["released"] is False
+    assert log[f"{forecast.id}-F"].released is False
 
 
 def test_decisions_are_recorded_with_clock_and_wall_time(running) -> None:
@@ -168,13 +168,13 @@ def test_decisions_are_recorded_with_clock_and_wall_time(running) -> None:
                                         now=30)
     second = controller.record_decision("shelters", "open_shelter", ["hill-school"], now=45,
                                         minute="40min")
-    assert first["minute"] == 0 and first["at"] is None and first["targets"] == [
+    assert first.minute == 0 and first.at is None and first.targets == [
         "riverside", "town"]
-    assert second["minute"] == 40 and second["seq"] == 2
-    assert [d["minute"] for d in controller.decisions()] == [30, 40]
-    assert [d["minute"] for d in participant.decisions()] == [0, 40]
-    assert [d["seq"] for d in participant.decisions()] == [1, 2]
-    assert first["wall_utc"].startswith("1970-01-01T00:00:30")
+    assert second.minute == 40 and second.seq == 2
+    assert [d.minute for d in controller.decisions()] == [30, 40]
+    assert [d.minute for d in participant.decisions()] == [0, 40]
+    assert [d.seq for d in participant.decisions()] == [1, 2]
+    assert first.wall_utc.startswith("1970-01-01T00:00:30")
     lines = (folder / "participants" / "decisions.jsonl").read_text(
         encoding="utf-8").splitlines()
     assert len(lines) == 2 and "预案" in lines[0]
@@ -237,17 +237,17 @@ def test_without_the_key_times_are_checked_against_what_was_announced(running, m
 
 def test_without_the_key_a_decision_may_be_dated_up_to_the_latest_message(running) -> None:
     controller, participant, _ = running
-    first = min(i["minute"] for i in controller.injects())
+    first = min(i.minute for i in controller.injects())
     controller.release_due(now=first + 10)
     record = participant.record_decision("city-eoc", "warn", ["town"], minute=first,
                                          now=first + 20)
-    assert record["minute"] == first and record["announced"] == first
+    assert record.minute == first and record.announced == first
     with pytest.raises(ConfigError, match=r"as announced \(T\+.*, the latest message\)$"):
         participant.record_decision("city-eoc", "warn", ["town"], minute=first + 1,
                                     now=first + 20)
     undated = participant.record_decision("city-eoc", "warn", ["riverside"], now=first + 30)
-    assert undated["minute"] == first                        # what the participant knows
-    assert [d["minute"] for d in controller.decisions()] == [first, first + 30]
+    assert undated.minute == first                        # what the participant knows
+    assert [d.minute for d in controller.decisions()] == [first, first + 30]
 
 
 def test_a_decision_after_the_end_is_refused_or_set_aside(running) -> None:
@@ -256,15 +256,15 @@ def test_a_decision_after_the_end_is_refused_or_set_aside(running) -> None:
     controller, participant, _ = running
     end = controller.clock(now=0).end_minute
     late = participant.record_decision("city-eoc", "warn", ["town"], now=end + 5)
-    assert late["seq"] == 1
-    assert controller.decisions()[0]["after_end"] and controller.decisions()[0]["minute"] == end
+    assert late.seq == 1
+    assert controller.decisions()[0].after_end and controller.decisions()[0].minute == end
     assert controller.clock(now=end + 6).ended                # publishes "ended"
     assert participant.clock().state == "ended"
     with pytest.raises(ConfigError, match="decision: time: the drill has ended$"):
         participant.record_decision("city-eoc", "warn", ["town"], now=end + 7)
     paper = participant.record_decision("city-eoc", "warn", ["riverside"], minute=0,
                                         now=end + 8)
-    assert paper["minute"] == 0 and not controller.decisions()[1]["after_end"]
+    assert paper.minute == 0 and not controller.decisions()[1].after_end
 
 
 def test_no_decision_before_the_drill_starts(flood_copy: tuple[str, Path]) -> None:
@@ -286,12 +286,12 @@ def test_the_key_checks_against_the_sealed_scenario(running, tmp_path: Path) -> 
 def test_a_torn_last_line_loses_no_earlier_decision(running) -> None:
     controller, participant, folder = running
     participant.record_decision("city-eoc", "warn", ["town"], now=10)
-    with open(folder / "decisions.jsonl", "ab") as out:       # a crash in mid-write
+    with open(folder / "participants" / "decisions.jsonl", "ab") as out:   # a crash mid-write
         out.write(b'{"seq": 2, "minute": 12, "role": "city-')
-    assert [d["seq"] for d in participant.decisions()] == [1]
+    assert [d.seq for d in participant.decisions()] == [1]
     record = participant.record_decision("city-eoc", "warn", ["riverside"], now=20)
-    assert [d["targets"] for d in participant.decisions()] == [["town"], ["riverside"]]
-    assert record["seq"] == 2
+    assert [d.targets for d in participant.decisions()] == [["town"], ["riverside"]]
+    assert record.seq == 2
 
 
 def test_not_a_drill_folder(tmp_path: Path) -> None:
@@ -315,5 +315,5 @@ def test_writers_in_parallel_lose_nothing(running) -> None:
         list(pool.map(scribe, range(4)))
     decisions = Drill.open(folder).decisions()
     assert len(decisions) == 40
-    assert sorted(d["seq"] for d in decisions) == list(range(1, 41))
-    assert len({d["note"] for d in decisions}) == 40
+    assert sorted(d.seq for d in decisions) == list(range(1, 41))
+    assert len({d.note for d in decisions}) == 40
