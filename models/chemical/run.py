@@ -20,7 +20,7 @@ One replication (details in docs/models/chemical.md):
    exposure reached AEGL-2 (60 min) need hospital care; **ambulances** carry them by triage
    priority to hospitals with free beds (a SimPy process).
 
-With ``[roads]`` (the flood model's network, ``models/evacuation.py``, without water): a
+With ``[roads]`` (the network both models share, ``models/response/roads.py``, without water): a
 transport release closes its road link from the start, a police cordon closes the links near the
 source to the public from detection + a delay until the release has ended + a clearance; hazmat
 teams and ambulances drive over the links open to them, evacuees over the links open to the
@@ -31,8 +31,6 @@ roads.
 
 from __future__ import annotations
 
-import bisect
-import copy
 import math
 from collections.abc import Mapping, Sequence
 
@@ -46,19 +44,24 @@ from models.chemical.scenario import (
     ExposureSection,
     WeatherSpec,
     _segment_distances_m,
-    road_links,
 )
-from models.evacuation import RoadNetwork, RoadsSection
 from models.geo import distance_matrix_km, haversine_km
 from models.hazards.plume import WeatherStep, concentration_series, local_metres, pasquill_class
 from models.hazards.toxicity import PROBITS, aegl, probit_lethality, threat_zones
-from models.orders import link_key
-from models.population import sample_cohorts
-from models.warnings import is_daytime, simulate_warnings
+from models.response.cohorts import warn_people
+from models.response.orders import decided_at
+from models.response.roads import (
+    RoadNetwork,
+    closure_windows,
+    drive_planned,
+    link_ids,
+    link_key,
+    travel_minutes,
+)
 from sim.distributions import sample
 from sim.monitors import LevelMonitor, TallyMonitor
 from sim.resources import MonitoredPriorityResource
-from sim.runner import ReplicationContext
+from sim.runner import ReplicationContext, report_grid
 
 __all__ = ["ChemicalRun", "build_chemical"]
 
@@ -89,7 +92,7 @@ class ChemicalRun:
         self.detected_at = detected
         # Roads: the tanker's link and ordered closures are known now; the cordon (which lets
         # responders through) once the release's end is.
-        self.roads = _Roads(sc.roads, zones) if sc.roads is not None else None
+        self.roads = RoadNetwork(sc.roads, zones) if sc.roads is not None else None
         if self.roads is not None:
             self._close_roads(cordon_until=None)
         hazmat_rng = streams["hazmat"]
@@ -98,13 +101,14 @@ class ChemicalRun:
         for team in response.hazmat_teams:
             if sc.source.transport and team.type == "enterprise":
                 continue  # a tanker on the road has no enterprise team at hand
-            callout = self._decided(("mobilize_team", "request_team"), team.id, detected)
+            callout = decided_at(sc.orders, ("mobilize_team", "request_team"), team.id,
+                                 detected)
             if self.roads is None:
                 km = float(haversine_km(team.base_lon, team.base_lat, sc.source.lon,
-                                        sc.source.lat)) * response.detour_factor
-                travel = km / team.speed_kmh * 60.0
+                                        sc.source.lat))
+                travel = travel_minutes(km, team.speed_kmh, response.detour_factor)
             elif math.isfinite(callout):
-                travel = self.roads.drive(
+                travel = self.roads.drive_minutes(
                     (team.base_lon, team.base_lat), (sc.source.lon, sc.source.lat),
                     callout + team.mobilization_delay, team.speed_kmh, response.detour_factor,
                     self._scene_nodes())
@@ -157,18 +161,12 @@ class ChemicalRun:
         # 3. Warnings to the forecast AEGL-1 area (or as ordered), cohorts by alert and action
         # time.
         cohort_grid = np.arange(0.0, sc.horizon + sc.cohort_step, sc.cohort_step)
-        warnings_rng = streams["warnings"]
-        identified = self._ordered_identification(np.where(aegl1, detected, np.inf),
-                                                  cohort_grid, warnings_rng)
-        self.warning = simulate_warnings(sc.warnings, zones, identified, cohort_grid,
-                                         sc.start_hour, warnings_rng)
-        daytime = bool(is_daytime(np.array([0.0]), sc.start_hour, sc.warnings)[0])
-        self.people = np.array([[z.population(daytime)] for z in zones])      # (Z, 1)
-        pai = sc.warnings.protective_action.cdf(cohort_grid - cohort_grid[0],
-                                                self.warning.pai_scale)
-        pop_rng = streams["population"]
-        self.cohorts = sample_cohorts(cohort_grid, self.people, self.warning.alerted, pai,
-                                      sc.warnings.never_act, pop_rng)
+        warned = warn_people(sc.warnings, zones, np.where(aegl1, detected, np.inf), cohort_grid,
+                             sc.start_hour, streams, orders=sc.orders, actions=ZONE_ORDERS,
+                             by_group=False)
+        self.warning, self.cohorts = warned.warning, warned.cohorts
+        self.people = warned.people                                            # (Z, 1)
+        daytime = warned.daytime
         acting = self.cohorts.acting[:, 0, :]                                  # (Z, B)
         never = self.people[:, 0] - acting.sum(axis=1)                          # (Z,)
 
@@ -222,38 +220,6 @@ class ChemicalRun:
 
     # --- orders and roads ------------------------------------------------------------------------
 
-    def _decided(self, actions: tuple[str, ...], target: str, plan: float) -> float:
-        """Minute a decision on ``target`` is taken: the plan's, or an earlier order's; with
-        ``replaces_plan`` the first order's alone (inf: never)."""
-        orders = self.sc.orders
-        if orders is None:
-            return plan
-        first = orders.earliest(actions, target)
-        if orders.replaces_plan:
-            return math.inf if first is None else first
-        return plan if first is None else min(plan, first)
-
-    def _ordered_identification(self, identified: np.ndarray, grid: np.ndarray,
-                                rng: np.random.Generator) -> np.ndarray:
-        """Threat-identification minutes that make the shared warning chain issue each zone's
-        warning at the ordered minute (``warn``, ``shelter_in_place``, ``evacuate``) when the
-        order comes first (with ``replaces_plan``: only ordered zones are warned)."""
-        orders = self.sc.orders
-        if orders is None:
-            return identified
-        firsts = [orders.earliest(ZONE_ORDERS, z.id) for z in self.sc.zones]
-        ordered = np.array([math.inf if t is None else t for t in firsts], dtype=float)
-        if not np.isfinite(ordered).any():
-            return np.full_like(identified, np.inf) if orders.replaces_plan else identified
-        # The chain adds the same delays (one issuance draw) to every zone; read them off a
-        # copy of the stream so the real draws are unchanged.
-        probe = simulate_warnings(self.sc.warnings, self.sc.zones[:1], np.zeros(1), grid,
-                                  self.sc.start_hour, copy.deepcopy(rng))
-        delay = float(probe.issued_at[0])
-        if orders.replaces_plan:
-            return ordered - delay
-        return np.where(ordered < identified + delay, ordered - delay, identified)
-
     def _instructions(self, grid: np.ndarray) -> np.ndarray:
         """(Z, B) whether people of each zone who act in each bin evacuate: the plan's
         instruction for the zone, then that of the latest ``shelter_in_place``/``evacuate``
@@ -275,7 +241,7 @@ class ChemicalRun:
         assert self.roads is not None
         if self.tanker_link is not None:
             return tuple(sorted(self.tanker_link))
-        return (self.roads.node_at(self.sc.source.lon, self.sc.source.lat),)
+        return (self.roads.nearest_node(self.sc.source.lon, self.sc.source.lat),)
 
     def _close_roads(self, cordon_until: float | None) -> None:
         """Set the closures: the tanker's link, ordered closures and reopenings, and (once
@@ -284,11 +250,10 @@ class ChemicalRun:
         sc, roads = self.sc, self.roads
         assert roads is not None
         response = sc.response
-        self.link_ids = road_links(sc.roads)
+        self.link_ids = link_ids(sc.roads)
         self.link_names = {frozenset(ends): link_key(*ends) for ends in self.link_ids.values()}
         self.tanker_link = (frozenset(self.link_ids[sc.source.link])
                             if sc.source.link is not None else None)
-        orders = sc.orders.of("close_road", "reopen_road") if sc.orders is not None else []
         cordon: list[frozenset] = []
         window = None
         planned = not (sc.orders is not None and sc.orders.replaces_plan)
@@ -304,8 +269,9 @@ class ChemicalRun:
                 cordon = [link for link, d in zip(links, away, strict=True)
                           if d <= response.closure_radius_m]
         self.cordon_links = cordon
-        windows, self.cordon_spans = _closure_windows(list(roads.links), self.tanker_link,
-                                                      cordon, window, orders, self.link_ids)
+        windows, self.cordon_spans = closure_windows(
+            roads.links, self.link_ids, sc.orders, cordon=cordon, cordon_window=window,
+            blocked=self.tanker_link)
         roads.set_windows(windows)
         # People whose road node is inside the cordon are let out through it.
         radius = response.closure_radius_m if window is not None else -1.0
@@ -329,8 +295,9 @@ class ChemicalRun:
         nodes = [roads.nodes[roads.zone_node[z]] for z in range(len(sc.zones))]
         km = haversine_km(np.array([z.lon for z in sc.zones]), np.array([z.lat for z in sc.zones]),
                           np.array([n.lon for n in nodes]), np.array([n.lat for n in nodes]))
-        access = (ex.road_access + km * sc.response.detour_factor / ex.access_speed_kmh
-                  * 60.0).tolist()                                      # acting -> at the node
+        access = (ex.road_access + travel_minutes(km, ex.access_speed_kmh,
+                                                  sc.response.detour_factor)
+                  ).tolist()                                            # acting -> at the node
         go = (acting > 0) & evacuate
         # Per zone with evacuees: the air on the road per bin, bins cut off, minutes to the node.
         # (Bins too late to reach the node before the end stay in the zone's air.)
@@ -342,15 +309,16 @@ class ChemicalRun:
         for depart, z, b in departures:
             air, cut, _ = routes[z]
             origin = roads.zone_node[z]
-            driven = (_drive_platoon(roads, origin, targets, depart,
-                                     acting[z, b] / ex.people_per_vehicle,
-                                     self.inside_cordon[origin], sc.horizon)
+            driven = (drive_planned(roads, origin, targets, depart,
+                                    acting[z, b] / ex.people_per_vehicle,
+                                    responder=self.inside_cordon[origin], until=sc.horizon)
                       if targets else None)
             if driven is None:
                 cut[b] = True
             else:
-                segments, last, arrival = driven
-                air[b] = _route_air(self.times, depart, segments, last, self.node_row,
+                convoy, arrival = driven
+                segments = convoy.legs
+                air[b] = _route_air(self.times, depart, segments, convoy.node, self.node_row,
                                     self.node_ppm)
             if record and driven is None:
                 self.cut_off += int(acting[z, b])
@@ -430,9 +398,8 @@ class ChemicalRun:
     def extras(self) -> dict:
         """Peak and over-time concentration per zone, for maps (JSON-friendly)."""
         peak = self.outdoor.max(axis=2).mean(axis=1)   # zone mean of its points' peaks
-        # Map layers: each zone's mean outdoor concentration on the report grid (ppm).
-        step = self.sc.report_every or self.sc.horizon / 100
-        grid = np.arange(0.0, self.sc.horizon + step / 2, step)
+        # Map layers: each zone's mean outdoor concentration on the series' report grid (ppm).
+        grid = report_grid(self.sc.horizon, self.sc.report_every)
         index = np.clip(np.searchsorted(self.times, grid), 0, self.times.size - 1)
         layers = self.outdoor.mean(axis=1)[:, index]
         extras = {"peak_ppm": {z.id: float(c) for z, c in zip(self.sc.zones, peak, strict=True)},
@@ -588,160 +555,6 @@ def _max_running_mean(paths: np.ndarray, step: float, window: float) -> np.ndarr
 
 # --- roads (with [roads]) -------------------------------------------------------------------------
 
-Window = tuple[float, float, bool]   # closed during [start, end) minutes; True: to the public only
-
-
-class _Roads(RoadNetwork):
-    """The flood model's road network (``models/evacuation.py``) without water.
-
-    A link may be closed in several windows, each stopping everyone (the tanker, ordered
-    closures) or the public only (the police cordon lets responders in and people inside it
-    out). Closures are all decided before the run, so routes are cached per closure epoch (the
-    span between two changes).
-    """
-
-    def __init__(self, section: RoadsSection, zones) -> None:
-        super().__init__(section, zones, water_depth=None)
-        self.windows: dict[frozenset, list[Window]] = {}
-        self.changes: list[float] = []
-        self._responder = False
-        self._paths: dict[tuple, list[str] | None] = {}
-        self._nearest: dict[tuple[float, float], str] = {}
-        self._km: dict[tuple[str, float, float], float] = {}
-        self._drives: dict[tuple, float] = {}
-
-    def set_windows(self, windows: Mapping[frozenset, list[Window]]) -> None:
-        self.windows = {link: list(w) for link, w in windows.items() if w}
-        self.changes = sorted({t for w in self.windows.values() for start, end, _ in w
-                               for t in (start, end) if math.isfinite(t)})
-        self._paths.clear()
-        self._drives.clear()
-
-    def is_closed(self, a: str, b: str, t: float) -> bool:
-        for start, end, public in self.windows.get(frozenset((a, b)), ()):
-            if start <= t < end and not (public and self._responder):
-                return True
-        return super().is_closed(a, b, t)
-
-    def next_change(self, t: float) -> float:
-        i = bisect.bisect_right(self.changes, t)
-        return self.changes[i] if i < len(self.changes) else math.inf
-
-    def path(self, origin: str, targets: tuple[str, ...], t: float,
-             responder: bool) -> list[str] | None:
-        """``route`` for the public or for responders, cached per closure epoch."""
-        key = (origin, targets, bisect.bisect_right(self.changes, t), responder)
-        if key not in self._paths:
-            self._responder = responder
-            try:
-                self._paths[key] = self.route(origin, targets, t)
-            finally:
-                self._responder = False
-        return self._paths[key]
-
-    def minutes(self, path: Sequence[str]) -> float:
-        """Free-flow minutes along a path of nodes."""
-        return sum(self.links[frozenset(pair)]["minutes"]
-                   for pair in zip(path, path[1:], strict=False))
-
-    def node_at(self, lon: float, lat: float) -> str:
-        key = (lon, lat)
-        if key not in self._nearest:
-            self._nearest[key] = self.nearest_node(lon, lat)
-        return self._nearest[key]
-
-    def off_road_minutes(self, node: str, lon: float, lat: float, speed_kmh: float,
-                         detour: float) -> float:
-        """Minutes off the network between a node and a point (straight line x detour)."""
-        key = (node, lon, lat)
-        if key not in self._km:
-            n = self.nodes[node]
-            self._km[key] = float(haversine_km(n.lon, n.lat, lon, lat))
-        return self._km[key] * detour / speed_kmh * 60.0
-
-    def drive(self, origin: tuple[float, float], destination: tuple[float, float], t: float,
-              speed_kmh: float, detour: float, ends: Sequence[str] | None = None) -> float:
-        """Minutes a responder leaving lon/lat ``origin`` at ``t`` needs to reach
-        ``destination``: to the nearest road node and from the last one (``ends``, default the
-        node nearest the destination) straight line x ``detour`` at ``speed_kmh``, between them
-        the fastest path open to responders at departure; where closures cut every way, it
-        waits until one lifts. inf if none ever does."""
-        start = self.node_at(*origin)
-        ends = tuple(ends) if ends else (self.node_at(*destination),)
-        access = self.off_road_minutes(start, *origin, speed_kmh, detour)
-        leave = t
-        while math.isfinite(leave):
-            key = (start, ends, destination, bisect.bisect_right(self.changes, leave),
-                   speed_kmh, detour)
-            if key not in self._drives:
-                best = math.inf
-                for end in ends:
-                    path = self.path(start, (end,), leave, responder=True)
-                    if path is not None:
-                        best = min(best, self.minutes(path) + self.off_road_minutes(
-                            end, *destination, speed_kmh, detour))
-                self._drives[key] = best
-            if math.isfinite(self._drives[key]):
-                return access + (leave - t) + self._drives[key]
-            leave = self.next_change(leave)
-        return math.inf
-
-    def reset_queues(self) -> None:
-        """Empty every link's point queue (a fresh start for another traffic pass)."""
-        for data in self.links.values():
-            data["next_free"] = 0.0
-
-
-def _closure_windows(links: Sequence[frozenset], tanker: frozenset | None,
-                     cordon: Sequence[frozenset], cordon_window: tuple[float, float] | None,
-                     orders: list, link_ids: Mapping[str, tuple[str, str]]
-                     ) -> tuple[dict[frozenset, list[Window]], list[tuple[float, float]]]:
-    """Each link's closure windows, and the spans each cordon link was closed by the cordon.
-
-    Per link, the events apply in time order (the plan's before the orders' at equal times):
-    the cordon closes it to the public and lifts; ``close_road`` closes it to all traffic,
-    ``reopen_road`` reopens it (also to the public: it ends the cordon on that link). The
-    tanker's link is closed to all from minute 0 whatever the orders.
-    """
-    events: dict[frozenset, list[tuple[float, int, str]]] = {link: [] for link in links}
-    if cordon_window is not None:
-        for link in cordon:
-            events[link] += [(cordon_window[0], 0, "cordon"), (cordon_window[1], 0, "lift")]
-    for i, order in enumerate(orders):
-        for target in order.targets:
-            events[frozenset(link_ids[target])].append((order.at, 1 + i, order.action))
-    windows: dict[frozenset, list[Window]] = {}
-    cordon_spans: list[tuple[float, float]] = []
-    for link, happenings in events.items():
-        ordered = cordoned = False
-        state: bool | None = None          # None open, False closed to all, True to the public
-        since = cordon_since = 0.0
-        spans: list[Window] = []
-        for at, _, what in sorted(happenings, key=lambda e: (e[0], e[1])):
-            if what == "cordon" and not cordoned:
-                cordoned, cordon_since = True, at
-            elif what in ("lift", "reopen_road") and cordoned:
-                cordoned = False
-                cordon_spans.append((cordon_since, at))
-            if what == "close_road":
-                ordered = True
-            elif what == "reopen_road":
-                ordered = False
-            new = False if ordered else (True if cordoned else None)
-            if new != state:
-                if state is not None and at > since:
-                    spans.append((since, at, state))
-                state, since = new, at
-        if cordoned:
-            cordon_spans.append((cordon_since, math.inf))
-        if state is not None:
-            spans.append((since, math.inf, state))
-        if spans:
-            windows[link] = spans
-    if tanker is not None:
-        windows[tanker] = [(0.0, math.inf, False)]
-    return windows, cordon_spans
-
 
 def _span_minutes(spans: Sequence[tuple[float, float]], horizon: float) -> float:
     """Minutes of [0, horizon] covered by the union of spans."""
@@ -751,35 +564,6 @@ def _span_minutes(spans: Sequence[tuple[float, float]], horizon: float) -> float
             total += end - max(start, reach)
             reach = end
     return total
-
-
-def _drive_platoon(roads: _Roads, origin: str, targets: tuple[str, ...], depart: float,
-                   vehicles: float, responder: bool, horizon: float):
-    """Drive a platoon of evacuees' cars from ``origin`` to the nearest of ``targets``, link by
-    link through the links' point queues (``RoadNetwork.traverse``), re-routing whenever the
-    closures change. Returns (segments (a, b, t_in, t_out), last node, arrival minute), or None
-    if no way is open at departure (cut off at home). A platoon cut off on the way waits at the
-    node until a closure lifts (a segment (node, node, t, t'))."""
-    node, t, segments = origin, depart, []
-    path: list[str] | None = None
-    epoch = -1
-    while node not in targets and t < horizon:
-        now = bisect.bisect_right(roads.changes, t)
-        if path is None or now != epoch:
-            epoch = now
-            path = roads.path(node, targets, t, responder)
-            if path is None or len(path) < 2:
-                if not segments:
-                    return None
-                lifted = roads.next_change(t)
-                segments.append((node, node, t, lifted))
-                t, path = lifted, None
-                continue
-        nxt = path[1]
-        t_out = roads.traverse(node, nxt, t, vehicles)
-        segments.append((node, nxt, t, t_out))
-        node, t, path = nxt, t_out, path[1:]
-    return segments, node, (t if node in targets else math.inf)
 
 
 def _route_air(times: np.ndarray, depart: float, segments, last: str, row: Mapping[str, int],
@@ -800,7 +584,7 @@ class _Ems:
     """Ambulances carry casualties, most severe first, to the nearest hospital with a bed."""
 
     def __init__(self, env: simpy.Environment, sc: ChemicalScenario, zones, ctx,
-                 roads: _Roads | None = None) -> None:
+                 roads: RoadNetwork | None = None) -> None:
         self.env = env
         r = sc.response
         self.r = r
@@ -851,12 +635,12 @@ class _Ems:
                 return
             z = self.zones[zone]
             out_km = float(haversine_km(self.base[0], self.base[1], z.lon, z.lat))
-            yield env.timeout(out_km * r.detour_factor / r.ambulance_speed_kmh * 60.0)
+            yield env.timeout(travel_minutes(out_km, r.ambulance_speed_kmh, r.detour_factor))
             self.waiting.record(self.waiting.current - n)
             order = np.argsort(self.zone_hospital_km[zone], kind="stable")
             hospital = next((int(h) for h in order if self.free_beds[h] >= n), int(order[0]))
             to_km = float(self.zone_hospital_km[zone, hospital])
-            yield env.timeout(to_km * r.detour_factor / r.ambulance_speed_kmh * 60.0
+            yield env.timeout(travel_minutes(to_km, r.ambulance_speed_kmh, r.detour_factor)
                               + r.handover)
             admitted = min(n, self.free_beds[hospital])
             self.free_beds[hospital] -= admitted
@@ -865,7 +649,7 @@ class _Ems:
             self.times_to_hospital.observe(env.now - since, n)
             back_km = float(haversine_km(r.hospitals[hospital].lon, r.hospitals[hospital].lat,
                                          self.base[0], self.base[1]))
-            yield env.timeout(back_km * r.detour_factor / r.ambulance_speed_kmh * 60.0)
+            yield env.timeout(travel_minutes(back_km, r.ambulance_speed_kmh, r.detour_factor))
 
     def _road_trip(self, zone: int, n: int, since: float):
         """The same trip over the road network: legs over links open to responders when they
@@ -877,7 +661,7 @@ class _Ems:
         spot = (z.lon, z.lat)
 
         def drive(a: tuple[float, float], b: tuple[float, float]) -> float:
-            return roads.drive(a, b, env.now, r.ambulance_speed_kmh, r.detour_factor)
+            return roads.drive_minutes(a, b, env.now, r.ambulance_speed_kmh, r.detour_factor)
 
         out = drive(self.base, spot)
         if math.isfinite(out):

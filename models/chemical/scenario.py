@@ -9,11 +9,11 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from models.evacuation import RoadsSection
 from models.hazards.plume import local_metres
 from models.hazards.source import ContinuousRelease, InstantaneousRelease, PoolRelease
 from models.hazards.toxicity import PROBITS
-from models.orders import OrdersSection, check_orders, link_key
+from models.orders import OrdersSection, check_orders
+from models.response.roads import RoadsSection, link_ids
 from models.scenario import ScenarioBase
 from models.warnings import WarningsSection
 from models.zones import Share, ZoneBase
@@ -21,7 +21,7 @@ from sim.config import StrictModel
 from sim.distributions import Uncertain
 from sim.units import Duration
 
-__all__ = ["CHEMICAL_ACTIONS", "ChemicalScenario", "road_links"]
+__all__ = ["CHEMICAL_ACTIONS", "ChemicalScenario"]
 
 # A transport release's coordinates must lie this close to its road link (a typo guard).
 SOURCE_ON_LINK_M = 500.0
@@ -192,7 +192,7 @@ class ChemicalScenario(ScenarioBase):
         known: dict[str, list[str]] = {"zone": ids,
                                        "team": [t.id for t in self.response.hazmat_teams]}
         if self.roads is not None:
-            known["link"] = list(road_links(self.roads))
+            known["link"] = list(link_ids(self.roads))
         problems += [f"{path}: {message}" for path, message
                      in check_orders(self.orders, known, self.horizon)]
         if problems:
@@ -220,7 +220,7 @@ class ChemicalScenario(ScenarioBase):
         if not self.source.transport:
             problems.append("source.link: only a transport release lies on a road link (set "
                             "source.transport = true)")
-        ends = road_links(self.roads).get(link)
+        ends = link_ids(self.roads).get(link)
         if ends is None:
             problems.append(f"source.link: unknown road link {link!r} (links are named "
                             f"'source-target' by their node ids)")
@@ -234,15 +234,6 @@ class ChemicalScenario(ScenarioBase):
                             f"{SOURCE_ON_LINK_M:.0f} m)")
         return problems
 
-
-
-def road_links(section: RoadsSection) -> dict[str, tuple[str, str]]:
-    """Every link's order id (``models.orders.link_key``), both ways round -> (source, target)."""
-    ids: dict[str, tuple[str, str]] = {}
-    for road in section.links:
-        ids[link_key(road.source, road.target)] = (road.source, road.target)
-        ids.setdefault(link_key(road.target, road.source), (road.source, road.target))
-    return ids
 
 
 def _segment_distance_m(lon: float, lat: float, a, b) -> float:

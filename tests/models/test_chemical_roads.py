@@ -95,7 +95,7 @@ def test_the_tankers_link_is_closed_to_everyone_from_the_release_on(tanker) -> N
     for t in (0.0, 1.0, run.detected_at, 120.0, run.sc.horizon):
         assert roads.is_closed("g4_ics", "g4_icn", t) and roads.is_closed("g4_icn", "g4_ics", t)
     # Responders too: between the interchanges they go round through the town.
-    path = roads.path("g4_ics", ("g4_icn",), 60.0, responder=True)
+    path = roads.route("g4_ics", ("g4_icn",), 60.0, responder=True)
     assert path is not None and path != ["g4_ics", "g4_icn"]
     assert result.kpis["road_links_closed"] >= 1
 
@@ -127,9 +127,9 @@ def test_the_cordon_closes_nearby_links_to_the_public_in_its_window_only(tanker)
     assert not roads.is_closed("li", "dong", end)
     # The public goes round by the north interchange; responders pass the cordon.
     middle = (start + end) / 2
-    assert "li" not in roads.path("town_e", ("dong",), middle, responder=False)
-    assert roads.path("town_e", ("dong",), middle, responder=True) == ["town_e", "li", "dong"]
-    assert roads.path("town_e", ("dong",), end, responder=False) == ["town_e", "li", "dong"]
+    assert "li" not in roads.route("town_e", ("dong",), middle, responder=False)
+    assert roads.route("town_e", ("dong",), middle, responder=True) == ["town_e", "li", "dong"]
+    assert roads.route("town_e", ("dong",), end, responder=False) == ["town_e", "li", "dong"]
     assert result.kpis["cordon_minutes"] == pytest.approx(end - start)
     assert result.kpis["road_links_closed"] == 5      # the tanker's link and four in the cordon
 
