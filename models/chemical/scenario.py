@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from models.hazards.plume import local_metres
+from models.chemical.roads import segment_distances_m
 from models.hazards.source import ContinuousRelease, InstantaneousRelease, PoolRelease
 from models.hazards.toxicity import PROBITS
 from models.orders import OrdersSection, check_orders
@@ -226,30 +225,10 @@ class ChemicalScenario(ScenarioBase):
                             f"'source-target' by their node ids)")
             return problems
         nodes = {n.id: n for n in self.roads.nodes}
-        away = _segment_distance_m(self.source.lon, self.source.lat, nodes[ends[0]],
-                                   nodes[ends[1]])
+        away = float(segment_distances_m(self.source.lon, self.source.lat, [nodes[ends[0]]],
+                                         [nodes[ends[1]]])[0])
         if away > SOURCE_ON_LINK_M:
             problems.append(f"source.link: link {link!r} passes {away:.0f} m from the source "
                             f"(source.lon, source.lat): put the source on it (within "
                             f"{SOURCE_ON_LINK_M:.0f} m)")
         return problems
-
-
-
-def _segment_distance_m(lon: float, lat: float, a, b) -> float:
-    """Distance (m) from a point to the straight segment between road nodes a and b."""
-    return float(_segment_distances_m(lon, lat, [a], [b])[0])
-
-
-def _segment_distances_m(lon: float, lat: float, starts, ends) -> np.ndarray:
-    """Distances (m) from a point to the straight segments between nodes starts[i], ends[i]."""
-    ax, ay = local_metres([n.lon for n in starts], [n.lat for n in starts], lon, lat)
-    bx, by = local_metres([n.lon for n in ends], [n.lat for n in ends], lon, lat)
-    dx, dy = bx - ax, by - ay
-    length2 = dx * dx + dy * dy
-    # Position of the point's foot along each segment (0 at its start, 1 at its end).
-    along = np.clip(np.divide(-(ax * dx + ay * dy), length2, out=np.zeros_like(length2),
-                              where=length2 > 0), 0.0, 1.0)
-    return np.hypot(ax + along * dx, ay + along * dy)
-
-
