@@ -155,12 +155,15 @@ def test_timeline_lines_are_medians_with_a_band_per_series(tiny, tiny_figures) -
     assert len(bands) == len(ax.get_lines())
 
 
-def test_timeline_omits_all_zero_states_and_says_so(tiny_figures) -> None:
-    fig = tiny_figures["timeline.png"]
+def test_timeline_omits_all_zero_states_and_says_so() -> None:
+    scenario = load_scenario("tiny-flood", {"rescue.teams": []})   # nobody is rescued
+    results = run_replications(build, scenario, 2, scenario.seed, scenario.horizon,
+                               report_every=scenario.report_every)
+    fig = figures_for(scenario, results)["timeline.png"]
     labels = [t for ax in fig.axes for t in legend_texts(ax)]
-    assert "Injured" not in labels                    # zero throughout in tiny-flood
+    assert "Rescued" not in labels and "Dead" in labels
     note = figure_texts(fig)
-    assert "Not shown (zero throughout): Injured." in note
+    assert "Not shown (zero throughout): Rescued, Rescue units busy." in note
     assert "median of 2 replications" in note and "5%–95% range" in note
 
 
