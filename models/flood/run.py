@@ -76,7 +76,7 @@ class FloodRun:
         horizon = sc.horizon
 
         self.hazard = flood_hazard(sc.hazard, zones, streams["hazard"], horizon,
-                                   getattr(sc, "_source_dir", None))
+                                   sc.source_file)
         self.arrival = self.hazard.arrival_times(sc.arrival_depth_m)
         self.peak_time = self.hazard.peak_time()
         self.peak_depth = self.hazard.peak_depth()

@@ -64,6 +64,10 @@ class FloodScenario(ScenarioBase):
         "or request teams, release supplies, activate agreements, close or reopen roads); see "
         "docs/models/flood.md. Left out of the canonical content when absent.")
 
+    def data_files(self) -> dict[str, str]:
+        """The imported hazard field, if any (read from the scenario file's folder)."""
+        return {"hazard.netcdf": self.hazard.netcdf} if self.hazard.netcdf is not None else {}
+
     @model_validator(mode="after")
     def _references(self) -> FloodScenario:
         ids = [z.id for z in self.zones]
