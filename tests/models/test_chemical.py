@@ -17,7 +17,8 @@ ammonia 2 kg/s) with a few fields overridden, these outcomes follow:
 * bad scenario files fail with one line on stderr and exit code 2 (a calm wind is not an error:
   it is taken as 0.5 m/s);
 * the indoor box model matches its analytic solution, and sheltered people leave once the plume
-  has passed;
+  has passed; the AEGL-2 hospital rule's 60-min running mean is the highest over any hour,
+  the first included (hand-computed);
 * the worked example of docs/models/chemical.md and its figure script.
 
 Most tests use **chlorine** (a whole ``source.release`` table is overridden): the tiny-plume
@@ -40,7 +41,7 @@ from testkit import same_kpis
 from typer.testing import CliRunner
 
 from drsim.cli import app
-from models.chemical.exposure import Harm, indoor_air
+from models.chemical.exposure import Harm, indoor_air, max_running_mean
 from models.chemical.run import ChemicalRun
 from models.chemical.scenario import ExposureSection
 from models.geo import haversine_km
@@ -461,6 +462,28 @@ def test_indoor_air_follows_the_analytic_box_model_for_a_step_outdoors() -> None
     # A coarser step changes nothing at the shared times (the solution is exact, not a scheme).
     coarse = indoor_air(outdoor[None, ::6], 6.0, 0.5)[0]
     np.testing.assert_allclose(coarse, indoor_air(outdoor[None, :], 1.0, 0.5)[0][::6], rtol=1e-12)
+
+
+@pytest.mark.parametrize("path, step, expected", [
+    # The first hour is the worst: 60 min at 10 ppm, then clean air (1-min steps).
+    ([10.0] * 60 + [0.0] * 30, 1.0, 10.0),
+    # ... also on 5-min steps: twelve steps at 10 ppm, then a lower hour starting in step 2.
+    ([10.0] * 12 + [9.0] * 12, 5.0, 10.0),
+    # The worst hour later on: 30 clean minutes, then 60 at 6 ppm.
+    ([0.0] * 30 + [6.0] * 60, 1.0, 6.0),
+    # 20 min at 3 ppm and 20 at 9 ppm over 60 min: (20·3 + 20·9) / 60 = 4 ppm.
+    ([3.0] * 20 + [9.0] * 20 + [0.0] * 20 + [0.0] * 10, 1.0, 4.0),
+    # Shorter than the window: the dose over the window (45·8 / 60).
+    ([8.0] * 45, 1.0, 6.0),
+], ids=["first-hour", "first-hour-5min-steps", "later-hour", "mixed", "short"])
+def test_the_60_min_running_mean_is_the_highest_mean_over_any_hour(path, step,
+                                                                    expected) -> None:
+    """The AEGL-2 hospital rule's running mean, by hand: the largest mean over any 60 min of
+    whole steps, the first hour included."""
+    series = np.array(path)
+    assert max_running_mean(series, step, 60.0) == pytest.approx(expected, rel=1e-12)
+    both = max_running_mean(np.stack([series, series / 2]), step, 60.0)   # along the last axis
+    np.testing.assert_allclose(both, [expected, expected / 2], rtol=1e-12)
 
 
 def _harm_for(outdoor: np.ndarray, times: np.ndarray, ex: ExposureSection) -> Harm:
