@@ -1,1 +1,3 @@
-"""Hazard generators and importers: flood depth/velocity fields (and, later, chemical plumes)."""
+"""Hazard physics, no response: flood depth/velocity fields, generated or imported (``flood``),
+chemical source terms (``source``), plume and puff dispersion (``plume``), toxicity
+(``toxicity``)."""
