@@ -3,6 +3,10 @@
 ``load_scenario("zhumadian-flood")`` finds a bundled scenario; ``load_scenario("my.toml",
 ["horizon=3d"])`` reads a file and applies ``--set`` style overrides. Every user mistake raises
 :class:`sim.config.ConfigError` with a one-line message naming the file and field.
+
+The scenario keeps the file it was read from (:attr:`ScenarioBase.source_file`), so the data
+files it names (e.g. ``hazard.netcdf``) are found relative to it from any working directory;
+each must exist.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from models.catalog import MODELS
-from models.scenario import ScenarioBase
+from models.scenario import ScenarioBase, record_source
 from sim.config import (
     ConfigError,
     Problem,
@@ -89,9 +93,24 @@ def load_scenario(
     cls = _scenario_class(data, str(path), text)
     data = apply_overrides(data, items, cls, source=via_set)
     try:
-        return validate(cls, data, str(path), text)
+        scenario = validate(cls, data, str(path), text)
+        _check_data_files(record_source(scenario, path), str(path), text)
     except ConfigError as exc:
         raise ConfigError([_blame_override(p, items, via_set) for p in exc.problems]) from None
+    return scenario
+
+
+def _check_data_files(scenario: ScenarioBase, source: str, text: str | None = None) -> None:
+    """Every data file the scenario names exists (relative paths: beside the scenario file)."""
+    problems = []
+    for field, written in scenario.data_files().items():
+        found = scenario.resolve(written)
+        if not found.is_file():
+            what = "is not a file" if found.exists() else "file not found"
+            problems.append(Problem(source, field, f"{found}: {what}",
+                                    locate_line(text, tuple(field.split(".")))))
+    if problems:
+        raise ConfigError(problems)
 
 
 def _blame_override(problem: Problem, items: list[tuple[str, Any]], via_set: str) -> Problem:
@@ -113,4 +132,10 @@ def with_overrides(
         raise ConfigError.single("--set", "model", "the model of a scenario cannot be overridden")
     cls = type(scenario)
     data = apply_overrides(scenario.model_dump(mode="json"), items, cls)
-    return validate(cls, data, f"scenario {scenario.name!r} with overrides")
+    changed = validate(cls, data, f"scenario {scenario.name!r} with overrides")
+    if scenario.source_file is None:
+        _check_data_files(changed, f"scenario {scenario.name!r} with overrides")
+    else:   # its data files are still beside the file it came from
+        record_source(changed, scenario.source_file)
+        _check_data_files(changed, f"{scenario.source_file} (with overrides)")
+    return changed

@@ -16,6 +16,8 @@ rule ("evacuate the river zones at hour 2") the same way.
   never requested never comes. Automatic dispatching of local rescue units to calls for help
   stays (that is the dispatcher's routine, not a commander's decision).
 
+When a decision takes effect under this rule: :func:`models.response.orders.decided_at`.
+
 Each model applies the actions it knows (see ``ACTIONS`` and the model's docs) and its scenario
 validator rejects orders naming unknown zones, shelters, teams, depots or road links with one
 located line, e.g. ``orders.orders[2].targets: unknown zone 'Z9'``.
@@ -23,12 +25,13 @@ located line, e.g. ``orders.orders[2].targets: unknown zone 'Z9'``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from pydantic import Field
 
+# Road link ids are the road network's (models.response.roads); importable from here too.
+from models.response.roads import link_key
 from sim.config import StrictModel
 from sim.units import Duration
 
@@ -83,20 +86,6 @@ class OrdersSection(StrictModel):
         actions = (action,) if isinstance(action, str) else action
         times = [o.at for o in self.orders if o.action in actions and target in o.targets]
         return min(times) if times else None
-
-    def decided_at(self, action: str | tuple[str, ...], target: str, plan: float,
-                   delay: float = 0.0) -> float:
-        """When the decision on ``target`` takes effect: ``plan`` (the plan's minute, inf for
-        never) against the first order plus ``delay``; the earlier of the two, or with
-        ``replaces_plan`` the order's alone (inf without one)."""
-        ordered = self.earliest(action, target)
-        at = math.inf if ordered is None else ordered + delay
-        return at if self.replaces_plan else min(plan, at)
-
-
-def link_key(source: str, target: str) -> str:
-    """The id of a road link in orders: ``"source-target"`` (either order names the link)."""
-    return f"{source}-{target}"
 
 
 def check_orders(section: OrdersSection | None, known: Mapping[str, Iterable[str]],

@@ -28,8 +28,7 @@ class State(IntEnum):
     VERTICAL_REFUGE = 5  # upper floors of a multi-storey building, by choice
     TRAPPED = 6          # in flood water (home, refuge or vehicle), waiting for rescue
     RESCUED = 7          # brought out by a rescue team
-    INJURED = 8          # not yet modelled: stays zero (see docs/models/flood.md)
-    DEAD = 9
+    DEAD = 8
 
     @property
     def label(self) -> str:

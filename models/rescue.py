@@ -33,6 +33,8 @@ from pydantic import Field
 
 from models.geo import distance_matrix_km
 from models.orders import OrdersSection
+from models.response.orders import decided_at
+from models.response.roads import travel_minutes
 from models.zones import Zone
 from sim.config import StrictModel
 from sim.monitors import LevelMonitor, TallyMonitor
@@ -293,9 +295,11 @@ class RescueService:
         if not unit.mobilized and unit.called_out < self.env.now:
             wait = max(0.0, unit.called_out + spec.mobilization_delay - self.env.now)
         if spec.mode == "helicopter":
-            return wait + distance / spec.air_speed_kmh * 60.0
+            return wait + travel_minutes(distance, spec.air_speed_kmh)
         leg = self._water_leg_km[zone]
         road = max(0.0, distance - leg) * self.section.detour_factor
+        # Road and water legs summed before converting to minutes (as first written: the
+        # golden results depend on this rounding).
         return wait + (road / spec.road_speed_kmh + leg / spec.water_speed_kmh) * 60.0
 
     def _after(self, delay: float, action: Callable, *args) -> None:
@@ -315,10 +319,10 @@ class RescueService:
         people = sum(take.tolist())
         z = self.zones[req.zone]
         if spec.mode == "boat":   # back to the zone edge; the boat stays there
-            back = self._water_leg_km[req.zone] / spec.water_speed_kmh * 60.0
+            back = travel_minutes(self._water_leg_km[req.zone], spec.water_speed_kmh)
             unit.lon, unit.lat, unit.place = z.lon, z.lat, req.zone
         else:                     # helicopters fly the rescued straight back to base
-            back = self._distance_rows[unit.base][req.zone] / spec.air_speed_kmh * 60.0
+            back = travel_minutes(self._distance_rows[unit.base][req.zone], spec.air_speed_kmh)
             unit.lon, unit.lat, unit.place = spec.base_lon, spec.base_lat, unit.base
         self._after(there + people * spec.minutes_per_person + back, self._end_trip, unit, req,
                     take, take_upper, people, env.now)
@@ -353,8 +357,8 @@ def _availability(spec: TeamSpec, orders: OrdersSection | None) -> tuple[float, 
     if orders is None:
         return spec.available_from, math.inf
     if spec.available_from > 0:   # mutual aid
-        return orders.decided_at("request_team", spec.id, spec.available_from,
-                                 delay=spec.available_from), math.inf
+        return decided_at(orders, "request_team", spec.id, spec.available_from,
+                          delay=spec.available_from), math.inf
     mobilized = orders.earliest("mobilize_team", spec.id)
     if mobilized is None:
         return 0.0, math.inf

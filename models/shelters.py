@@ -21,6 +21,7 @@ from pydantic import Field
 
 from models.geo import distance_matrix_km
 from models.orders import OrdersSection
+from models.response.orders import decided_at
 from sim.config import StrictModel
 from sim.monitors import LevelMonitor
 from sim.trace import Trace
@@ -75,8 +76,8 @@ class Shelters:
         moved by ``open_shelter`` orders (see the module docstring)."""
         for i, spec in enumerate(self.specs):
             plan = first_warning + spec.opening_delay
-            self.open_at[i] = plan if orders is None else orders.decided_at(
-                "open_shelter", spec.id, plan, delay=spec.opening_delay)
+            self.open_at[i] = decided_at(orders, "open_shelter", spec.id, plan,
+                                         delay=spec.opening_delay)
             if not np.isfinite(self.open_at[i]) and not self.shut[i]:
                 self.shut[i] = True
                 self._free_total -= int(self.capacity[i] - self.reserved[i])

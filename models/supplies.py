@@ -43,6 +43,8 @@ from pydantic import Field, model_validator
 
 from models.geo import distance_matrix_km
 from models.orders import OrdersSection
+from models.response.orders import decided_at
+from models.response.roads import travel_minutes
 from models.zones import Share, Zone
 from sim.config import StrictModel
 from sim.distributions import Uncertain, sample
@@ -339,16 +341,14 @@ class SupplyChain:
         rng = self.rng
         for depot in self.depots:
             depot.open_at = first_warning + depot.spec.opening_delay
-            if orders is not None:
-                depot.open_at = orders.decided_at("release_supplies", depot.spec.id,
-                                                  depot.open_at)
+            depot.open_at = decided_at(orders, "release_supplies", depot.spec.id,
+                                       depot.open_at)
             if math.isfinite(depot.open_at):
                 self.env.process(self._dispatcher(depot))
         for agreement in self.section.agreements:
             # Drawn whatever the orders, so the stream stays aligned.
             start = first_warning + 60.0 * max(0.0, sample(agreement.activation_delay, rng))
-            if orders is not None:
-                start = orders.decided_at("activate_agreement", agreement.id, start)
+            start = decided_at(orders, "activate_agreement", agreement.id, start)
             self.agreement_start[agreement.id] = start
             if math.isfinite(start):
                 self.env.process(self._agreement(agreement, start))
@@ -566,8 +566,8 @@ class SupplyChain:
                                        self._shelter_lonlat[shelter], self.env.now)
         depot_index = self.depots.index(depot)
         # A float, not a NumPy scalar: a NumPy delay would make env.now one for later events.
-        km = float(self.distance_km[depot_index, shelter]) * self.section.detour_factor
-        return km / fleet.speed_kmh * 60.0
+        km = float(self.distance_km[depot_index, shelter])
+        return travel_minutes(km, fleet.speed_kmh, self.section.detour_factor)
 
     def _truck(self, depot: _DepotState, shelter: int, load: dict[Origin, np.ndarray]):
         env, fleet = self.env, depot.spec.fleet

@@ -12,8 +12,11 @@ The chain follows the USACE HEC-LifeSim technical reference (ch. 6 and 11):
 3. **Protective-action initiation (PAI)**: the alerted begin to act after a delay drawn from the
    PAI curve; a share never acts (5-20 % in the literature).
 
-Commanders' ``warn``/``evacuate`` orders (:mod:`models.orders`) set a zone's issuance time: the
-earlier of the plan's and the first order's, or with ``replaces_plan`` the order's alone.
+Commanders' orders (:mod:`models.orders`) set a zone's issuance time: the earlier of the plan's
+and the first order's, or with ``replaces_plan`` the order's alone
+(:func:`models.response.orders.decided_at`). Which orders issue a warning is the model's to say
+(``actions``): ``warn``/``evacuate`` by default (the flood model), also ``shelter_in_place`` for
+the chemical model.
 
 Delay curves are Lindell's Weibull ``P(t) = 1 - exp(-a t^b)`` (written here with a median:
 ``a = ln 2 / median^b``) or triangular. As in HEC-LifeSim, each curve's uncertainty is one uniform
@@ -31,7 +34,8 @@ from pydantic import Field, model_validator
 from scipy.signal import fftconvolve
 
 from models.orders import OrdersSection
-from models.zones import Share, Zone
+from models.response.orders import decided_at
+from models.zones import Share, ZoneBase
 from sim.config import StrictModel
 from sim.units import Duration
 
@@ -46,7 +50,8 @@ __all__ = [
 ]
 
 LN2 = math.log(2.0)
-WARNING_ACTIONS = ("warn", "evacuate")   # orders that issue the authorities' warning to zones
+# Orders that issue the authorities' warning to zones, unless a model names others.
+WARNING_ACTIONS = ("warn", "evacuate")
 
 
 class DelayCurve(StrictModel):
@@ -193,14 +198,14 @@ def is_daytime(minutes: np.ndarray, start_hour: float, section: WarningsSection)
 
 
 def simulate_warnings(
-    section: WarningsSection, zones: Sequence[Zone], identified_at: np.ndarray,
+    section: WarningsSection, zones: Sequence[ZoneBase], identified_at: np.ndarray,
     grid: np.ndarray, start_hour: float, rng: np.random.Generator,
-    orders: OrdersSection | None = None,
+    orders: OrdersSection | None = None, actions: tuple[str, ...] = WARNING_ACTIONS,
 ) -> WarningOutcome:
     """Issuance times, alert and action shares per zone on ``grid`` (minutes, regular step).
 
     ``identified_at[z]`` is when the threat to zone z becomes identifiable (inf: never).
-    ``orders``: commanders' warn/evacuate orders moving issuance (see the module docstring).
+    ``orders``: commanders' orders of ``actions`` moving issuance (see the module docstring).
     Draws, in this order and whatever the orders: issuance u, one time-scale per channel,
     door-to-door pace (if any), PAI scale.
     """
@@ -208,7 +213,7 @@ def simulate_warnings(
     issued_at = identified_at + section.identification_delay + section.communication_delay \
         + issuance_delay
     if orders is not None:
-        issued_at = np.array([orders.decided_at(WARNING_ACTIONS, zone.id, float(plan))
+        issued_at = np.array([decided_at(orders, actions, zone.id, float(plan))
                               for zone, plan in zip(zones, issued_at, strict=True)])
     day = is_daytime(np.where(np.isfinite(issued_at), issued_at, 0.0), start_hour, section)
 

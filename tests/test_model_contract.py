@@ -41,10 +41,6 @@ from sim.runner import ReplicationContext, ReplicationResult, run_replication, r
 CJK = re.compile(r"[\u3400-\u9fff]")
 WIDE = {"COLUMNS": "200", "NO_COLOR": "1"}
 SYMBOLS = {"circle", "square", "diamond", "triangle-up", "triangle-down", "star", "cross"}
-# State.INJURED of the population ledger is always zero and is being removed from
-# models/population.py (issue 12): until it is gone the flood series "injured" exists, must be
-# zero throughout, and is not described (nor drawn). Delete this allowance with it.
-BEING_REMOVED = {"injured"}
 
 
 # --- (a) every registered model's spec is complete ---------------------------------------------
@@ -106,10 +102,7 @@ def check_series(spec: ModelSpec, runs: list[tuple[ScenarioBase, ReplicationResu
         columns = [c for c in result.timeseries.columns if c != "time"]
         reported |= set(columns)
         undescribed = [c for c in columns if spec.series_spec(c) is None]
-        assert set(undescribed) <= BEING_REMOVED, f"{scenario.name}: no SeriesSpec for " \
-            f"{undescribed}"
-        for column in undescribed:
-            assert not result.timeseries[column].any(), f"{scenario.name}: {column} not zero"
+        assert not undescribed, f"{scenario.name}: no SeriesSpec for {undescribed}"
     panels = {p.key for p in spec.panels}
     for series in spec.series:
         assert series.label_en and _chinese(series.label_zh), f"{spec.name}: {series.name}"

@@ -24,7 +24,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from models.catalog import build
-from models.chemical.run import ChemicalRun, _receptor_points
+from models.chemical.exposure import receptor_points
+from models.chemical.run import ChemicalRun
 from models.hazards.plume import concentration_series, local_metres, lonlat_from_local
 from models.hazards.toxicity import aegl, threat_zones
 from models.loading import load_scenario
@@ -101,7 +102,7 @@ def footprint_figure(result: ReplicationResult, run: ChemicalRun,
                        colors=[colour], linewidths=2.0, zorder=3)
 
     # Peak outdoor concentration at every receptor point (the model's exposure points).
-    points = np.array(_receptor_points(sc.zones, sc.receptors_per_side))
+    points = np.array(receptor_points(sc.zones, sc.receptors_per_side))
     px, py = local_metres(points[:, 0], points[:, 1], *src)
     peak = run.outdoor.max(axis=2).ravel()
     hit = peak >= 0.1

@@ -6,14 +6,13 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from models.evacuation import RoadsSection
-from models.hazards.plume import local_metres
+from models.chemical.roads import segment_distances_m
 from models.hazards.source import ContinuousRelease, InstantaneousRelease, PoolRelease
 from models.hazards.toxicity import PROBITS
-from models.orders import OrdersSection, check_orders, link_key
+from models.orders import OrdersSection, check_orders
+from models.response.roads import RoadsSection, link_ids
 from models.scenario import ScenarioBase
 from models.warnings import WarningsSection
 from models.zones import Share, ZoneBase
@@ -21,7 +20,7 @@ from sim.config import StrictModel
 from sim.distributions import Uncertain
 from sim.units import Duration
 
-__all__ = ["CHEMICAL_ACTIONS", "ChemicalScenario", "road_links"]
+__all__ = ["CHEMICAL_ACTIONS", "ChemicalScenario"]
 
 # A transport release's coordinates must lie this close to its road link (a typo guard).
 SOURCE_ON_LINK_M = 500.0
@@ -192,7 +191,7 @@ class ChemicalScenario(ScenarioBase):
         known: dict[str, list[str]] = {"zone": ids,
                                        "team": [t.id for t in self.response.hazmat_teams]}
         if self.roads is not None:
-            known["link"] = list(road_links(self.roads))
+            known["link"] = list(link_ids(self.roads))
         problems += [f"{path}: {message}" for path, message
                      in check_orders(self.orders, known, self.horizon)]
         if problems:
@@ -220,45 +219,16 @@ class ChemicalScenario(ScenarioBase):
         if not self.source.transport:
             problems.append("source.link: only a transport release lies on a road link (set "
                             "source.transport = true)")
-        ends = road_links(self.roads).get(link)
+        ends = link_ids(self.roads).get(link)
         if ends is None:
             problems.append(f"source.link: unknown road link {link!r} (links are named "
                             f"'source-target' by their node ids)")
             return problems
         nodes = {n.id: n for n in self.roads.nodes}
-        away = _segment_distance_m(self.source.lon, self.source.lat, nodes[ends[0]],
-                                   nodes[ends[1]])
+        away = float(segment_distances_m(self.source.lon, self.source.lat, [nodes[ends[0]]],
+                                         [nodes[ends[1]]])[0])
         if away > SOURCE_ON_LINK_M:
             problems.append(f"source.link: link {link!r} passes {away:.0f} m from the source "
                             f"(source.lon, source.lat): put the source on it (within "
                             f"{SOURCE_ON_LINK_M:.0f} m)")
         return problems
-
-
-
-def road_links(section: RoadsSection) -> dict[str, tuple[str, str]]:
-    """Every link's order id (``models.orders.link_key``), both ways round -> (source, target)."""
-    ids: dict[str, tuple[str, str]] = {}
-    for road in section.links:
-        ids[link_key(road.source, road.target)] = (road.source, road.target)
-        ids.setdefault(link_key(road.target, road.source), (road.source, road.target))
-    return ids
-
-
-def _segment_distance_m(lon: float, lat: float, a, b) -> float:
-    """Distance (m) from a point to the straight segment between road nodes a and b."""
-    return float(_segment_distances_m(lon, lat, [a], [b])[0])
-
-
-def _segment_distances_m(lon: float, lat: float, starts, ends) -> np.ndarray:
-    """Distances (m) from a point to the straight segments between nodes starts[i], ends[i]."""
-    ax, ay = local_metres([n.lon for n in starts], [n.lat for n in starts], lon, lat)
-    bx, by = local_metres([n.lon for n in ends], [n.lat for n in ends], lon, lat)
-    dx, dy = bx - ax, by - ay
-    length2 = dx * dx + dy * dy
-    # Position of the point's foot along each segment (0 at its start, 1 at its end).
-    along = np.clip(np.divide(-(ax * dx + ay * dy), length2, out=np.zeros_like(length2),
-                              where=length2 > 0), 0.0, 1.0)
-    return np.hypot(ax + along * dx, ay + along * dy)
-
-

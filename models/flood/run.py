@@ -6,10 +6,11 @@ One replication, in order of events (details in docs/models/flood.md):
    when its threat can be identified, when water arrives and when it peaks.
 2. Warnings (:mod:`models.warnings`) turn identification into per-zone alert and action curves;
    people are drawn into integer cohorts by zone, group and time bin
-   (:func:`models.population.sample_cohorts`).
+   (:func:`models.response.cohorts.warn_people`, shared with the chemical model).
 3. At each bin time a zone's newly alerted people become *warned*; those who begin to act go to a
    vertical refuge or leave for a public shelter or self-arranged accommodation
-   (:mod:`models.evacuation`, :mod:`models.shelters`).
+   (:mod:`models.evacuation`, :mod:`models.shelters`), by road if there is a network
+   (:mod:`models.response.roads`: convoys, closures by water and by order).
 4. When water arrives in a zone, everyone still there (at home, warned, in a refuge, or still
    leaving) is caught; if the zone's water will be deep enough to cut people off they become
    *trapped* and call for rescue (:mod:`models.rescue`).
@@ -32,7 +33,6 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from models.evacuation import RoadNetwork
 from models.flood.scenario import FLOOD_ACTIONS, FloodScenario
 from models.hazards.flood import flood_hazard
 from models.lifeloss import (
@@ -41,14 +41,22 @@ from models.lifeloss import (
     lethality,
     lethality_in_building,
 )
-from models.orders import OrdersSection, link_key
-from models.population import VULNERABLE, Ledger, State, group_counts, sample_cohorts
+from models.orders import OrdersSection
+from models.population import VULNERABLE, Ledger, State
 from models.rescue import RescueRequest, RescueService
+from models.response.cohorts import warn_people
+from models.response.roads import (
+    Convoy,
+    RoadNetwork,
+    closure_windows,
+    link_ids,
+    travel_minutes,
+)
 from models.shelters import Shelters
 from models.supplies import SupplyChain
-from models.warnings import WARNING_ACTIONS, is_daytime, simulate_warnings
+from models.warnings import WARNING_ACTIONS
 from sim.monitors import LevelMonitor
-from sim.runner import ReplicationContext
+from sim.runner import ReplicationContext, report_grid
 
 __all__ = ["FloodRun", "build_flood"]
 
@@ -68,7 +76,7 @@ class FloodRun:
         horizon = sc.horizon
 
         self.hazard = flood_hazard(sc.hazard, zones, streams["hazard"], horizon,
-                                   getattr(sc, "_source_dir", None))
+                                   sc.source_file)
         self.arrival = self.hazard.arrival_times(sc.arrival_depth_m)
         self.peak_time = self.hazard.peak_time()
         self.peak_depth = self.hazard.peak_depth()
@@ -79,15 +87,9 @@ class FloodRun:
         self.grid = np.arange(0.0, horizon + step, step)
         self.warned_zone = self._warning_area()
         identified = np.where(self.warned_zone, self.hazard.identified_at, np.inf)
-        self.warnings = simulate_warnings(sc.warnings, zones, identified, self.grid,
-                                          sc.start_hour, streams["warnings"], sc.orders)
-        daytime = bool(is_daytime(np.array([0.0]), sc.start_hour, sc.warnings)[0])
-        pop_rng = streams["population"]
-        self.people = np.array([group_counts(z, z.population(daytime), pop_rng) for z in zones])
-        pai = sc.warnings.protective_action.cdf(self.grid - self.grid[0],
-                                                self.warnings.pai_scale)
-        self.cohorts = sample_cohorts(self.grid, self.people, self.warnings.alerted, pai,
-                                      sc.warnings.never_act, pop_rng)
+        warned = warn_people(sc.warnings, zones, identified, self.grid, sc.start_hour, streams,
+                             orders=sc.orders)
+        self.warnings, self.people, self.cohorts = warned.warning, warned.people, warned.cohorts
 
         self.ledger = Ledger(env, self.people)
         self.evac_rng = streams["evacuation"]
@@ -99,8 +101,12 @@ class FloodRun:
         self.shelters.schedule_opening(first_issue if math.isfinite(first_issue) else 0.0,
                                        sc.orders)
         self.rescue = RescueService(env, sc.rescue, zones, self._rescued, ctx.trace, sc.orders)
-        self.roads = (RoadNetwork(sc.roads, zones, self._depth, sc.evacuation.closure_depth_m)
-                      if sc.roads is not None else None)
+        self.roads: RoadNetwork | None = None
+        if sc.roads is not None:
+            self.roads = RoadNetwork(sc.roads, zones, self._depth, sc.evacuation.closure_depth_m)
+            # Ordered closures are known before the run: each link's windows from the orders.
+            windows, _ = closure_windows(self.roads.links, link_ids(sc.roads), sc.orders)
+            self.roads.set_windows(windows)
         self.first_warning = first_issue if math.isfinite(first_issue) else math.inf
         wet = self.arrival[np.isfinite(self.arrival)]
         # Disaster onset for the supply indicator: the first water anywhere (else the first
@@ -125,7 +131,6 @@ class FloodRun:
         self.caught_in_transit = 0
         self.deaths_expected = 0.0
         self.rescued_unsheltered = 0
-        self._closed_since: dict[tuple[str, str], float] = {}
         self.order_log: list[tuple[float, str, str, float]] = []
         if sc.orders is not None:
             self._apply_orders(sc.orders)
@@ -135,15 +140,9 @@ class FloodRun:
     # --- commanders' orders ------------------------------------------------------------------
 
     def _apply_orders(self, orders: OrdersSection) -> None:
-        """Log every order (``order_log``; trace rows of kind "order" at its time) and schedule
-        road closures and reopenings. The other actions were applied where their decision is
-        made (warning issuance, shelter opening, rescue teams, supplies)."""
-        links: dict[str, tuple[str, str]] = {}
-        if self.sc.roads is not None:
-            for link in self.sc.roads.links:
-                pair = (link.source, link.target)
-                links[link_key(link.source, link.target)] = pair
-                links[link_key(link.target, link.source)] = pair
+        """Log every order (``order_log``; trace rows of kind "order" at its time). The actions
+        were applied where their decision is made (warning issuance, shelter opening, rescue
+        teams, supplies, the roads' closure windows)."""
         for order in orders.of(*FLOOD_ACTIONS):
             for target in order.targets:
                 effective = self._takes_effect(order.action, target, order.at)
@@ -151,8 +150,6 @@ class FloodRun:
                 if self.trace.enabled:
                     self._now_or_at(order.at, self.trace.log, order.at, "order", order.action,
                                     target, effective)
-                if order.action in ("close_road", "reopen_road") and self.roads is not None:
-                    self._now_or_at(order.at, self._road_order, order.action, links[target])
 
     def _now_or_at(self, t: float, action, *args) -> None:
         if t <= self.env.now:
@@ -175,17 +172,6 @@ class FloodRun:
         if action == "activate_agreement" and self.supplies is not None:
             return self.supplies.agreement_start.get(target, math.inf)
         return at   # call-out, road closure and reopening: at the order
-
-    def _road_order(self, action: str, link: tuple[str, str]) -> None:
-        """Close a link from now on, or end its current ordered closure now."""
-        roads, now = self.roads, self.env.now
-        assert roads is not None
-        if action == "close_road":
-            if link not in self._closed_since:
-                self._closed_since[link] = now
-                roads.close(*link, now)
-        elif link in self._closed_since:
-            roads.close(*link, self._closed_since.pop(link), now)
 
     # --- hazard helpers ----------------------------------------------------------------------
 
@@ -277,8 +263,8 @@ class FloodRun:
         # One exit per zone, a point queue: platoons leave at its capacity, in order.
         start = max(self.env.now, self._exit_free[z])
         self._exit_free[z] = start + vehicles / (evac.zone_exit_capacity_vph / 60.0)
-        clear_km = math.sqrt(zone.area_km2) / 2 * evac.detour_factor
-        cleared = self._exit_free[z] + clear_km / evac.speed_kmh * 60.0
+        cleared = self._exit_free[z] + travel_minutes(math.sqrt(zone.area_km2) / 2,
+                                                      evac.speed_kmh, evac.detour_factor)
         if self._arrival[z] < cleared:
             self._at(self._arrival[z], self._caught, z, z, people, plan)
             return
@@ -299,12 +285,13 @@ class FloodRun:
         parts = _split_people(people, [*reserved, sum(people) - sum(reserved)])
         trips = []
         for (shelter, _), part in zip(plan, parts, strict=False):
-            km = float(self.shelters.distance_km[z, shelter]) * evac.detour_factor   # no NumPy time
-            trips.append((km / evac.speed_kmh * 60.0, State.PUBLIC_SHELTER, shelter, part))
+            km = float(self.shelters.distance_km[z, shelter])   # a float: no NumPy time
+            trips.append((travel_minutes(km, evac.speed_kmh, evac.detour_factor),
+                          State.PUBLIC_SHELTER, shelter, part))
         rest = parts[-1]
         if sum(rest) > 0:
-            trips.append((evac.self_arranged_km / evac.speed_kmh * 60.0, State.SELF_ARRANGED,
-                          None, rest))
+            trips.append((travel_minutes(evac.self_arranged_km, evac.speed_kmh),
+                          State.SELF_ARRANGED, None, rest))
         return trips
 
     def _arrive(self, z: int, state: State, shelter: int | None, people: list[int]) -> None:
@@ -321,33 +308,31 @@ class FloodRun:
 
     def _evacuate_by_road(self, z: int, people: list[int], vehicles: float,
                           plan: list[tuple[int, int]]):
+        """A platoon's drive to its shelter's road node or the nearest safe node, link by link
+        at the pace of the simulation (the water rises as it goes)."""
         env, roads = self.env, self.roads
         assert roads is not None
-        origin = roads.zone_node[z]
         if plan:
-            shelter = plan[0][0]
-            spec = self.shelters.specs[shelter]
+            spec = self.shelters.specs[plan[0][0]]
             targets = [roads.nearest_node(spec.lon, spec.lat)]
         else:
             targets = roads.safe_nodes
-        node = origin
-        while node not in targets:
-            path = roads.route(node, targets, env.now)
-            if path is None or len(path) < 2:
+        convoy = Convoy(roads, roads.zone_node[z], targets, vehicles)
+        while not convoy.arrived:
+            leg = convoy.drive(env.now)
+            if leg is None:
                 # Cut off: they turn back home and wait (they will be caught if water comes).
                 self._release_plan(plan)
                 self.ledger.move(z, State.IN_TRANSIT, State.WARNED, people)
                 return
-            nxt = path[1]
-            t_out = roads.traverse(node, nxt, env.now, vehicles)
-            flooded = roads.flooded_between(node, nxt, env.now, t_out)
+            a, b, t_in, t_out = leg
+            flooded = roads.flooded_between(a, b, t_in, t_out)
             if math.isfinite(flooded):
                 yield env.timeout(max(0.0, flooded - env.now))
-                where = roads.link_zone(node, nxt)
+                where = roads.link_zone(a, b)
                 self._caught(z, where if where is not None else z, people, plan)
                 return
             yield env.timeout(t_out - env.now)
-            node = nxt
         for _, state, shelter, group_people in self._destinations(z, people, plan):
             t = env.now
             if shelter is not None:
@@ -526,10 +511,9 @@ class FloodRun:
             "warning_issued_min": {zone.id: (float(t) if math.isfinite(t) else None)
                                    for zone, t in zip(self.zones, self.warnings.issued_at,
                                                       strict=True)}}
-        # Map layers: each zone's water depth (m) on the report grid, as the chemical model
-        # reports its concentrations (report_minutes: index -> minute).
-        step = self.sc.report_every or self.sc.horizon / 100
-        grid = np.arange(0.0, self.sc.horizon + step / 2, step)
+        # Map layers: each zone's water depth (m) on the series' report grid, as the chemical
+        # model reports its concentrations (report_minutes: index -> minute).
+        grid = report_grid(self.sc.horizon, self.sc.report_every)
         times = self.hazard.times
         i = np.clip(np.searchsorted(times, grid, side="right") - 1, 0, times.size - 2)
         w = np.clip((grid - times[i]) / (times[i + 1] - times[i]), 0.0, 1.0)

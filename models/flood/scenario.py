@@ -8,14 +8,15 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from models.evacuation import EvacuationSection, RoadsSection
+from models.evacuation import EvacuationSection
 from models.geo import haversine_km
 from models.hazards.flood import FloodHazardSection, check_references
 from models.lifeloss import (
     LifeLossSection,
 )
-from models.orders import OrdersSection, check_orders, link_key
+from models.orders import OrdersSection, check_orders
 from models.rescue import RescueSection
+from models.response.roads import RoadsSection, link_ids
 from models.scenario import ScenarioBase
 from models.shelters import ShelterSpec
 from models.supplies import SuppliesSection
@@ -62,6 +63,10 @@ class FloodScenario(ScenarioBase):
         description="Commanders' timed decisions (warn/evacuate zones, open shelters, mobilize "
         "or request teams, release supplies, activate agreements, close or reopen roads); see "
         "docs/models/flood.md. Left out of the canonical content when absent.")
+
+    def data_files(self) -> dict[str, str]:
+        """The imported hazard field, if any (read from the scenario file's folder)."""
+        return {"hazard.netcdf": self.hazard.netcdf} if self.hazard.netcdf is not None else {}
 
     @model_validator(mode="after")
     def _references(self) -> FloodScenario:
@@ -113,9 +118,7 @@ class FloodScenario(ScenarioBase):
             known["depot"] = [d.id for d in self.supplies.depots]
             known["agreement"] = [a.id for a in self.supplies.agreements]
         if self.roads is not None:
-            known["link"] = [key for link in self.roads.links for key in
-                             (link_key(link.source, link.target),
-                              link_key(link.target, link.source))]
+            known["link"] = list(link_ids(self.roads))
         problems = check_orders(self.orders, known, self.horizon, actions=FLOOD_ACTIONS)
         mutual_aid = {t.id: t.available_from > 0 for t in self.rescue.teams}
         for i, order in enumerate(self.orders.orders):

@@ -590,13 +590,15 @@ def _generate(section: FloodHazardSection, zones: Sequence[Zone], rng: np.random
 
 
 class _Failure:
-    """Builds the one-line ConfigError of a bad hazard file."""
+    """Builds the one-line ConfigError of a bad hazard file: the scenario file, the field
+    ``hazard.netcdf``, the hazard file and what is wrong with it."""
 
-    def __init__(self, source: Path) -> None:
-        self.source = str(source)
+    def __init__(self, scenario_file: Path | None, path: Path) -> None:
+        self.source = str(scenario_file) if scenario_file is not None else "scenario"
+        self.path = path
 
     def __call__(self, message: str) -> ConfigError:
-        return ConfigError.single(self.source, "hazard.netcdf", message)
+        return ConfigError.single(self.source, "hazard.netcdf", f"{self.path}: {message}")
 
 
 def _file_minutes(ds: Any, fail: _Failure) -> np.ndarray:
@@ -680,13 +682,13 @@ def _regrid(file_times: np.ndarray, values: np.ndarray, times: np.ndarray) -> np
 
 
 def _import(section: FloodHazardSection, zones: Sequence[Zone], rng: np.random.Generator,
-            horizon: float, base_dir: Path | None) -> HazardField:
+            horizon: float, scenario_file: Path | None) -> HazardField:
     import xarray as xr  # deferred: only imported fields need it
 
     path = Path(section.netcdf or "")
-    if not path.is_absolute() and base_dir is not None:
-        path = Path(base_dir) / path
-    fail = _Failure(path)
+    if not path.is_absolute() and scenario_file is not None:
+        path = Path(scenario_file).parent / path
+    fail = _Failure(scenario_file, path)
     if not path.exists():
         raise fail("file not found")
     if not path.is_file():
@@ -734,14 +736,15 @@ def _import(section: FloodHazardSection, zones: Sequence[Zone], rng: np.random.G
 
 
 def flood_hazard(section: FloodHazardSection, zones: Sequence[Zone], rng: np.random.Generator,
-                 horizon: float, base_dir: Path | None = None) -> HazardField:
+                 horizon: float, scenario_file: Path | None = None) -> HazardField:
     """The flood field of one replication over ``horizon`` minutes, zones in the given order.
 
-    Random draws come only from ``rng`` (one key draw; see :class:`_Draws`). An imported file is
-    found relative to ``base_dir`` (the scenario file's folder); its problems raise ConfigError.
+    Random draws come only from ``rng`` (one key draw; see :class:`_Draws`). A relative imported
+    file is found in the folder of ``scenario_file`` (the working directory without one); its
+    problems raise a ConfigError naming the scenario file and ``hazard.netcdf``.
     """
     if not (math.isfinite(horizon) and horizon > 0):
         raise ValueError(f"horizon must be a finite number of minutes > 0, got {horizon!r}")
     if section.netcdf is not None:
-        return _import(section, zones, rng, horizon, base_dir)
+        return _import(section, zones, rng, horizon, scenario_file)
     return _generate(section, zones, rng, horizon)

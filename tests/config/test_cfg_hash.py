@@ -140,3 +140,19 @@ def test_key_order_never_matters_and_value_always_does(top, inner, servers, othe
     changed["queue"]["servers"] = other
     c = validate(QueueScenario, changed, "c")
     assert (canonical_hash(c) == canonical_hash(a)) == (servers == other)
+
+
+def test_a_moved_file_is_the_same_scenario_but_remembers_where_it_was_read(
+        tmp_path, reference_text) -> None:
+    """The folder a scenario file lies in is not content (it only locates its data files)."""
+    paths = [tmp_path / folder / "reference.toml" for folder in ("here", "there")]
+    for path in paths:
+        path.parent.mkdir()
+        path.write_text(reference_text, encoding="utf-8")
+    here, there = (load_scenario(path) for path in paths)
+    assert here == there and canonical_hash(here) == canonical_hash(there)
+    assert (here.source_file, there.source_file) == tuple(paths)
+    assert canonical_json(here) == canonical_json(validate(QueueScenario, here.model_dump(), "x"))
+    changed = with_overrides(here, ["seed=3"])
+    assert changed.source_file == paths[0] and changed.resolve("data.nc") == paths[0].with_name(
+        "data.nc")

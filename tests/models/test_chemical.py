@@ -17,7 +17,8 @@ ammonia 2 kg/s) with a few fields overridden, these outcomes follow:
 * bad scenario files fail with one line on stderr and exit code 2 (a calm wind is not an error:
   it is taken as 0.5 m/s);
 * the indoor box model matches its analytic solution, and sheltered people leave once the plume
-  has passed;
+  has passed; the AEGL-2 hospital rule's 60-min running mean is the highest over any hour,
+  the first included (hand-computed);
 * the worked example of docs/models/chemical.md and its figure script.
 
 Most tests use **chlorine** (a whole ``source.release`` table is overridden): the tiny-plume
@@ -40,7 +41,9 @@ from testkit import same_kpis
 from typer.testing import CliRunner
 
 from drsim.cli import app
-from models.chemical.run import ChemicalRun, ExposureSection, _Harm, _indoor
+from models.chemical.exposure import Harm, indoor_air, max_running_mean
+from models.chemical.run import ChemicalRun
+from models.chemical.scenario import ExposureSection
 from models.geo import haversine_km
 from models.hazards.plume import CALM_WIND_M_S
 from models.hazards.toxicity import CHLORINE_PROBIT, indoor_concentration, toxic_load
@@ -451,19 +454,41 @@ def test_indoor_air_follows_the_analytic_box_model_for_a_step_outdoors() -> None
     times = np.arange(0.0, 241.0, step)
     outdoor = np.where(times >= t0, co, 0.0)
     for rate_per_h in (0.2, 0.5, 1.0, 3.0):
-        got = _indoor(outdoor[None, :], step, rate_per_h)[0]
+        got = indoor_air(outdoor[None, :], step, rate_per_h)[0]
         exact = np.where(times >= t0, co * (1 - np.exp(-rate_per_h / 60.0 * (times - t0))), 0.0)
         np.testing.assert_allclose(got, exact, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(got, indoor_concentration(outdoor, times, rate_per_h),
                                    rtol=1e-12, atol=1e-12)
     # A coarser step changes nothing at the shared times (the solution is exact, not a scheme).
-    coarse = _indoor(outdoor[None, ::6], 6.0, 0.5)[0]
-    np.testing.assert_allclose(coarse, _indoor(outdoor[None, :], 1.0, 0.5)[0][::6], rtol=1e-12)
+    coarse = indoor_air(outdoor[None, ::6], 6.0, 0.5)[0]
+    np.testing.assert_allclose(coarse, indoor_air(outdoor[None, :], 1.0, 0.5)[0][::6], rtol=1e-12)
 
 
-def _harm_for(outdoor: np.ndarray, times: np.ndarray, ex: ExposureSection) -> _Harm:
+@pytest.mark.parametrize("path, step, expected", [
+    # The first hour is the worst: 60 min at 10 ppm, then clean air (1-min steps).
+    ([10.0] * 60 + [0.0] * 30, 1.0, 10.0),
+    # ... also on 5-min steps: twelve steps at 10 ppm, then a lower hour starting in step 2.
+    ([10.0] * 12 + [9.0] * 12, 5.0, 10.0),
+    # The worst hour later on: 30 clean minutes, then 60 at 6 ppm.
+    ([0.0] * 30 + [6.0] * 60, 1.0, 6.0),
+    # 20 min at 3 ppm and 20 at 9 ppm over 60 min: (20·3 + 20·9) / 60 = 4 ppm.
+    ([3.0] * 20 + [9.0] * 20 + [0.0] * 20 + [0.0] * 10, 1.0, 4.0),
+    # Shorter than the window: the dose over the window (45·8 / 60).
+    ([8.0] * 45, 1.0, 6.0),
+], ids=["first-hour", "first-hour-5min-steps", "later-hour", "mixed", "short"])
+def test_the_60_min_running_mean_is_the_highest_mean_over_any_hour(path, step,
+                                                                    expected) -> None:
+    """The AEGL-2 hospital rule's running mean, by hand: the largest mean over any 60 min of
+    whole steps, the first hour included."""
+    series = np.array(path)
+    assert max_running_mean(series, step, 60.0) == pytest.approx(expected, rel=1e-12)
+    both = max_running_mean(np.stack([series, series / 2]), step, 60.0)   # along the last axis
+    np.testing.assert_allclose(both, [expected, expected / 2], rtol=1e-12)
+
+
+def _harm_for(outdoor: np.ndarray, times: np.ndarray, ex: ExposureSection) -> Harm:
     """The model's exposure engine for one zone with one receptor point, everyone indoors."""
-    return _Harm(times, outdoor[None, None, :], ex, CHLORINE_PROBIT, CHLORINE_CAS, 1.0)
+    return Harm(times, outdoor[None, None, :], ex, CHLORINE_PROBIT, CHLORINE_CAS, 1.0)
 
 
 def test_sheltering_follows_the_box_model_and_people_leave_once_the_plume_has_passed() -> None:
@@ -483,9 +508,9 @@ def test_sheltering_follows_the_box_model_and_people_leave_once_the_plume_has_pa
     ex = ExposureSection(normal_air_exchange_per_h=1.0, shelter_air_exchange_per_h=0.5,
                          evacuation_exposure=20.0)
     harm = _harm_for(outdoor, times, ex)
-    normal = _indoor(outdoor[None, :], step, 1.0)[0]
-    sealed = _indoor(outdoor[None, :], step, 0.5)[0]
-    indoor_path, outdoor_path = harm._paths(0, np.array([0.0, 40.0]), evacuate=False)
+    normal = indoor_air(outdoor[None, :], step, 1.0)[0]
+    sealed = indoor_air(outdoor[None, :], step, 0.5)[0]
+    indoor_path, outdoor_path = harm.paths(0, np.array([0.0, 40.0]), evacuate=False)
     from_start, from_40 = indoor_path[0]       # (acting at 0 min, acting at 40 min) x time
 
     # Sheltering from the start: the sealed solution until 60 min, then outdoor air (clean).
@@ -506,7 +531,7 @@ def test_sheltering_follows_the_box_model_and_people_leave_once_the_plume_has_pa
     # Leaving once the plume has passed lowers the toxic load against staying in all along.
     assert toxic_load(from_start, step, 2.0) < toxic_load(sealed, step, 2.0)
     # Evacuating at 40 min: outdoors for 20 min (the whole rest of the main plume), then clear.
-    evac = harm._paths(0, np.array([40.0]), evacuate=True)[0][0, 0]
+    evac = harm.paths(0, np.array([40.0]), evacuate=True)[0][0, 0]
     np.testing.assert_allclose(evac[:40], normal[:40], rtol=1e-12)
     np.testing.assert_array_equal(evac[40:60], outdoor[40:60])
     assert np.all(evac[60:] == 0.0)
@@ -518,8 +543,8 @@ def test_people_who_never_leave_a_lingering_plume_stay_in_it() -> None:
     times = np.arange(0.0, 121.0)
     outdoor = np.minimum(times, 30.0) * 2.0       # rises to 60 ppm by 30 min, then holds
     harm = _harm_for(outdoor, times, ExposureSection())
-    path = harm._paths(0, np.array([0.0]), evacuate=False)[0][0, 0]
-    np.testing.assert_allclose(path, _indoor(outdoor[None, :], 1.0, 0.5)[0], rtol=1e-12)
+    path = harm.paths(0, np.array([0.0]), evacuate=False)[0][0, 0]
+    np.testing.assert_allclose(path, indoor_air(outdoor[None, :], 1.0, 0.5)[0], rtol=1e-12)
 
 
 # --- the worked example of docs/models/chemical.md ------------------------------------------------

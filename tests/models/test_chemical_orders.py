@@ -198,7 +198,7 @@ def test_close_and_reopen_orders_shape_a_links_closure() -> None:
     assert roads.is_closed("east", "fire", 12.0) and roads.is_closed("fire", "east", 39.9)
     assert not roads.is_closed("east", "fire", 40.0)
     # An ordered closure stops responders too.
-    assert roads.path("fire", ("plant",), 20.0, responder=True) == ["fire", "north", "plant"]
+    assert roads.route("fire", ("plant",), 20.0, responder=True) == ["fire", "north", "plant"]
 
 
 def test_a_reopen_order_ends_the_cordon_on_that_link_and_replaces_plan_drops_the_cordon() -> None:

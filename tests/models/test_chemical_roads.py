@@ -29,7 +29,8 @@ import pytest
 import simpy
 import testkit
 
-from models.chemical.run import ChemicalRun, _zone_containing
+from models.chemical.exposure import zone_containing
+from models.chemical.run import ChemicalRun
 from models.loading import bundled_path, load_scenario
 from sim.config import ConfigError
 from sim.runner import ReplicationContext, ReplicationResult
@@ -95,7 +96,7 @@ def test_the_tankers_link_is_closed_to_everyone_from_the_release_on(tanker) -> N
     for t in (0.0, 1.0, run.detected_at, 120.0, run.sc.horizon):
         assert roads.is_closed("g4_ics", "g4_icn", t) and roads.is_closed("g4_icn", "g4_ics", t)
     # Responders too: between the interchanges they go round through the town.
-    path = roads.path("g4_ics", ("g4_icn",), 60.0, responder=True)
+    path = roads.route("g4_ics", ("g4_icn",), 60.0, responder=True)
     assert path is not None and path != ["g4_ics", "g4_icn"]
     assert result.kpis["road_links_closed"] >= 1
 
@@ -127,9 +128,9 @@ def test_the_cordon_closes_nearby_links_to_the_public_in_its_window_only(tanker)
     assert not roads.is_closed("li", "dong", end)
     # The public goes round by the north interchange; responders pass the cordon.
     middle = (start + end) / 2
-    assert "li" not in roads.path("town_e", ("dong",), middle, responder=False)
-    assert roads.path("town_e", ("dong",), middle, responder=True) == ["town_e", "li", "dong"]
-    assert roads.path("town_e", ("dong",), end, responder=False) == ["town_e", "li", "dong"]
+    assert "li" not in roads.route("town_e", ("dong",), middle, responder=False)
+    assert roads.route("town_e", ("dong",), middle, responder=True) == ["town_e", "li", "dong"]
+    assert roads.route("town_e", ("dong",), end, responder=False) == ["town_e", "li", "dong"]
     assert result.kpis["cordon_minutes"] == pytest.approx(end - start)
     assert result.kpis["road_links_closed"] == 5      # the tanker's link and four in the cordon
 
@@ -216,9 +217,9 @@ EVACUATE_WITH_CLOSURES = {
 ], ids=["tiny-plume-ordered-closures", "tanker-chlorine"])
 def test_evacuees_never_drive_on_a_link_closed_to_them(scenario, overrides) -> None:
     result, run = run_kept(scenario, overrides)
-    assert run.platoons, "somebody evacuates by road"
-    targets = set(run.clear_nodes)
-    for zone, _, depart, segments, let_out in run.platoons:
+    assert run.release_roads.platoons, "somebody evacuates by road"
+    targets = set(run.release_roads.clear_nodes)
+    for zone, _, depart, segments, let_out in run.release_roads.platoons:
         assert not segments or segments[0][2] == depart
         for a, b, t_in, t_out in segments:
             assert t_out >= t_in
@@ -233,9 +234,10 @@ def test_evacuees_head_for_nodes_out_of_the_plume() -> None:
     _, run = run_kept(overrides=EVACUATE_WITH_CLOSURES)
     warned = {z.id for z, t in zip(run.sc.zones, run.warning.issued_at, strict=True)
               if math.isfinite(t)}
-    nodes = [run.roads.nodes[n] for n in run.clear_nodes]
-    zones = _zone_containing(run.sc.zones, [(n.lon, n.lat) for n in nodes])
-    assert run.clear_nodes and "plant" not in run.clear_nodes   # no plume at the source itself
+    nodes = [run.roads.nodes[n] for n in run.release_roads.clear_nodes]
+    zones = zone_containing(run.sc.zones, [(n.lon, n.lat) for n in nodes])
+    clear = run.release_roads.clear_nodes
+    assert clear and "plant" not in clear            # no plume at the source itself
     assert all(z < 0 or run.sc.zones[z].id not in warned for z in zones)
 
 
@@ -281,7 +283,7 @@ def test_evacuees_with_no_open_road_shelter_instead() -> None:
         expected += int(run.cohorts.acting[z, 0, run.cohorts.times + access < sc.horizon].sum())
     assert plant.lon == sc.source.lon
     assert result.kpis["evacuees_cut_off"] == expected > 0
-    assert all(run.roads.zone_node[z] != "plant" for z, *_ in run.platoons)
+    assert all(run.roads.zone_node[z] != "plant" for z, *_ in run.release_roads.platoons)
 
 
 # --- 4. what roads do not change ------------------------------------------------------------------
@@ -389,6 +391,6 @@ def test_docs_tanker_example() -> None:
     assert (round(k["deaths_expected"], 1), round(k["deaths_expected_if_all_shelter"], 1)) == (
         52.5, 50.0)
     first_hops = {(moved.roads.zone_node[z], segments[0][1] if segments else None, let_out)
-                  for z, _, _, segments, let_out in moved.platoons}
+                  for z, _, _, segments, let_out in moved.release_roads.platoons}
     assert first_hops == {("li", "wang", True), ("town_e", "town_c", False),
                           ("town_n", None, False)}

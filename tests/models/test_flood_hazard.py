@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,10 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
+from typer.testing import CliRunner
 
+from drsim.cli import app
+from models.catalog import build
 from models.hazards.flood import (
     FloodHazardSection,
     HazardField,
@@ -20,8 +24,10 @@ from models.hazards.flood import (
     flood_hazard,
     haversine_km,
 )
+from models.loading import bundled_path, load_scenario
 from models.zones import Zone
 from sim.config import ConfigError, validate
+from sim.runner import run_replication
 
 G = 9.81
 R_EARTH_KM = 6371.0088
@@ -65,7 +71,9 @@ def section(**over: Any) -> FloodHazardSection:
 
 def run(sec: FloodHazardSection, zones: list[Zone], seed: int = 1, horizon_h: float = 48.0,
         base_dir: Path | None = None) -> HazardField:
-    return flood_hazard(sec, zones, np.random.default_rng(seed), horizon_h * 60, base_dir)
+    """The field, for a scenario file ``s.toml`` in ``base_dir`` (if given)."""
+    return flood_hazard(sec, zones, np.random.default_rng(seed), horizon_h * 60,
+                        None if base_dir is None else base_dir / "s.toml")
 
 
 # --- built-in generator ------------------------------------------------------------------------
@@ -451,7 +459,8 @@ def test_netcdf_problems_are_one_line_config_errors(tmp_path: Path, setup: str,
         run(nc_section(name, **over), zones, horizon_h=5, base_dir=tmp_path)
     problem = info.value.problems[0]
     assert problem.path == "hazard.netcdf"
-    assert problem.source == str(tmp_path / name)
+    assert problem.source == str(tmp_path / "s.toml")         # the scenario file
+    assert problem.message.startswith(f"{tmp_path / name}: ")  # then the hazard file
     assert message in str(info.value)
     assert "\n" not in str(info.value)
 
@@ -476,3 +485,68 @@ def test_the_documented_example_validates_and_runs() -> None:
     assert field.depth.shape == (3, 96 * 6 + 1)
     assert np.all(np.isfinite(field.identified_at))  # every zone's gauge passes its warning stage
     assert FloodHazardSection.model_validate(sec.model_dump()) == sec
+
+
+# --- an imported field beside its scenario file ---------------------------------------------------
+
+
+def imported_tiny_flood(folder: Path) -> Path:
+    """tiny-flood with its hazard imported from ``data/flood.nc`` (a path relative to the
+    scenario file), written as ``folder/plans/imported.toml``."""
+    text = bundled_path("tiny-flood").read_text(encoding="utf-8")
+    head, rest = text.split("[hazard]\n", 1)
+    tail = rest.split("[warnings]\n", 1)[1]
+    plans = folder / "plans"
+    (plans / "data").mkdir(parents=True)
+    depth = np.array([[0.0, 0.0, 0.0, 0.0], [0.8, 0.3, 0.0, 0.0], [2.0, 1.2, 0.2, 0.0],
+                      [1.5, 0.9, 0.1, 0.0]])                      # time x zone (m)
+    xr.Dataset({"depth": (("time", "zone"), depth)},
+               coords={"time": ("time", [0.0, 6.0, 12.0, 36.0], {"units": "hours"}),
+                       "zone": ["riverside", "town", "terrace", "hill"]}).to_netcdf(
+        plans / "data" / "flood.nc", engine="scipy")
+    path = plans / "imported.toml"
+    path.write_text(f'{head}[hazard]\nnetcdf = "data/flood.nc"\n\n[warnings]\n{tail}',
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("cwd, given", [("elsewhere", "absolute"), (".", "plans/imported.toml")])
+def test_a_relative_netcdf_path_is_read_beside_the_scenario_from_any_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cwd: str, given: str) -> None:
+    scenario = imported_tiny_flood(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / cwd)
+    result = CliRunner().invoke(app, ["run", str(scenario) if given == "absolute" else given,
+                                      "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "tiny-flood: 1 replication" in result.stdout
+    loaded = load_scenario(scenario)
+    assert loaded.source_file == scenario
+    field = flood_hazard(loaded.hazard, loaded.zones, np.random.default_rng(1), loaded.horizon,
+                         loaded.source_file)
+    np.testing.assert_allclose(field.peak_depth(), [2.0, 1.2, 0.2, 0.0])
+
+
+def test_a_missing_netcdf_file_is_one_line_naming_the_scenario_file_and_field(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = imported_tiny_flood(tmp_path)
+    nc = scenario.parent / "data" / "flood.nc"
+    loaded = load_scenario(scenario)
+    nc.unlink()
+    # Gone after loading: the hazard reader says so, naming the scenario file and the field.
+    with pytest.raises(ConfigError) as info:
+        run_replication(build, loaded, 0, 1, loaded.horizon)
+    assert (info.value.problems[0].source, info.value.problems[0].path) == (
+        str(scenario), "hazard.netcdf")
+    assert str(info.value) == f"{scenario}: hazard.netcdf: {nc}: file not found"
+    # Gone before: the loader does, with the line (exit code 2, no traceback).
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["run", str(scenario), "--no-progress"])
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and "Traceback" not in result.output
+    assert re.fullmatch(rf"error: {re.escape(str(scenario))}:\d+: hazard.netcdf: "
+                        rf"{re.escape(str(nc))}: file not found.*", line), line
+    nc.mkdir()
+    with pytest.raises(ConfigError, match="hazard.netcdf: .*flood.nc: is not a file"):
+        load_scenario(scenario)

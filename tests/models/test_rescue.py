@@ -100,6 +100,21 @@ def test_ties_go_to_the_most_vulnerable_then_the_longest_waiting():
     assert [n for _, n, _, _ in world.log] == [2, 1, 0, 3]
 
 
+def test_equally_urgent_calls_are_served_longest_waiting_first():
+    """Three calls alike in danger and vulnerability, made at minutes 0, 10 and 20, wait for
+    the one team (mutual aid, joining at 100): it takes the oldest call first."""
+    world = World([boat(available_from=100.0)])
+    world.request([1, 3, 1])
+    for at in (10.0, 20.0):
+        world.env.run(until=at)
+        world.request([1, 3, 1])
+    world.env.run(until=1000)
+    assert [req.created for req in world.service.requests] == [0.0, 10.0, 20.0]
+    assert [n for _, n, _, _ in world.log] == [0, 1, 2]
+    reached = [req.first_reached for req in world.service.requests]
+    assert reached == sorted(reached) and len(set(reached)) == 3
+
+
 def test_people_per_trip_caps_each_trip_and_the_team_returns_for_the_rest():
     """25 people, 10 a trip: elderly and children first, then adults; trips of 10, 10, 5."""
     world = World([boat()])

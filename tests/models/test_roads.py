@@ -1,4 +1,6 @@
-"""Road network: fastest open path, closures by water depth, re-routing, point-queue links.
+"""Road network (models/response/roads.py, both hazard models): fastest open path, closures by
+water depth and by closure window (to everyone or to the public only), point-queue links,
+convoys that re-route at every node and wait where closures cut every way, link names.
 
 The test network (free-flow minutes on each link; S and H are safe)::
 
@@ -15,8 +17,19 @@ import math
 
 import pytest
 
-from models.evacuation import RoadLink, RoadNetwork, RoadNode, RoadsSection
 from models.geo import haversine_km
+from models.response.roads import (
+    Convoy,
+    RoadLink,
+    RoadNetwork,
+    RoadNode,
+    RoadsSection,
+    closure_windows,
+    drive_planned,
+    link_ids,
+    link_key,
+    travel_minutes,
+)
 from models.zones import Zone
 
 LOW, HIGH = 0, 1
@@ -173,3 +186,117 @@ def test_flooded_between_finds_the_first_closed_check_time():
     assert roads.flooded_between("Z", "A", 0.0, 60.0) == math.inf
     assert roads.flooded_between("Z", "A", 120.0, 130.0) == pytest.approx(120.0)
     assert roads.flooded_between("A", "S", 0.0, 200.0) == math.inf
+
+
+# --- closure windows, convoys, names -------------------------------------------------------------
+
+ZA, AS, ZB, ZH = (frozenset(p) for p in (("Z", "A"), ("A", "S"), ("Z", "B"), ("Z", "H")))
+
+
+def dry(windows: dict[frozenset, list[tuple[float, float, bool]]]) -> RoadNetwork:
+    """The test network without water, with the given closure windows."""
+    roads = RoadNetwork(SECTION, ZONES)
+    roads.set_windows(windows)
+    return roads
+
+
+def test_a_window_closes_a_link_to_everyone_or_to_the_public_only():
+    roads = dry({ZA: [(10.0, 20.0, False), (30.0, 40.0, True)]})
+    assert [roads.is_closed("A", "Z", t) for t in (9.9, 10.0, 19.9, 20.0, 30.0, 40.0)] == [
+        False, True, True, False, True, False]
+    assert roads.is_closed("Z", "A", 15.0, responder=True)        # closed to everyone
+    assert not roads.is_closed("Z", "A", 35.0, responder=True)    # the cordon lets them in
+    assert roads.changes == [10.0, 20.0, 30.0, 40.0]
+    assert roads.next_change(20.0) == 30.0 and roads.next_change(40.0) == math.inf
+
+
+def test_routes_avoid_windows_and_differ_for_the_public_and_responders():
+    roads = dry({ZA: [(0.0, 50.0, True)]})
+    assert roads.route("Z", ["S"], 10.0) == ["Z", "B", "S"]
+    assert roads.route("Z", ["S"], 10.0, responder=True) == ["Z", "A", "S"]
+    assert roads.route("Z", ["S"], 50.0) == ["Z", "A", "S"]
+
+
+def test_windows_and_water_close_a_link_together():
+    water = Water()
+    water.rises[LOW] = [(100.0, 1.0)]
+    roads = network(water)
+    roads.set_windows({ZA: [(0.0, 50.0, False)]})
+    assert [roads.is_closed("Z", "A", t) for t in (0.0, 60.0, 100.0)] == [True, False, True]
+    # Only water catches a platoon on its link; a closure stops it from entering.
+    assert roads.flooded_between("Z", "A", 0.0, 60.0) == math.inf
+
+
+def test_a_convoy_re_routes_at_every_node():
+    """Z-A closed from minute 5: a convoy that left Z at 0 on Z-A-S goes on from A to S; one
+    leaving at 5 takes Z-B-S."""
+    roads = dry({ZA: [(5.0, math.inf, False)]})
+    early = Convoy(roads, "Z", ["S"], vehicles=10)
+    assert early.drive(0.0) == ("Z", "A", 0.0, pytest.approx(11.0))   # 10 min, 10 veh/min
+    assert early.drive(11.0) == ("A", "S", 11.0, pytest.approx(21.0 + 1 / 3))  # 30 veh/min
+    assert early.arrived
+    late = Convoy(roads, "Z", ["S"], vehicles=10)
+    assert late.drive(5.0)[:2] == ("Z", "B")
+
+
+def test_a_planned_drive_waits_where_closures_cut_every_way():
+    """Only Z-A-S is open, and A-S is shut from 5 to 60: the convoy reaches A at 11, waits
+    there until 60, then drives on (10 min, 10 vehicles at 30 veh/min)."""
+    roads = dry({ZB: [(0.0, math.inf, False)], ZH: [(0.0, math.inf, False)],
+                 AS: [(5.0, 60.0, False)]})
+    driven = drive_planned(roads, "Z", ["S"], 0.0, 10)
+    assert driven is not None
+    convoy, arrival = driven
+    assert convoy.legs == [("Z", "A", 0.0, pytest.approx(11.0)), ("A", "A", 11.0, 60.0),
+                           ("A", "S", 60.0, pytest.approx(70.0 + 1 / 3))]
+    assert arrival == pytest.approx(70.0 + 1 / 3)
+    roads.reset_queues()
+    assert drive_planned(roads, "Z", ["S"], 0.0, 10, until=30.0)[1] == math.inf   # not yet
+    assert drive_planned(roads, "Z", ["S"], 6.0, 10) is None    # no way open at departure
+
+
+def test_a_responder_drive_waits_at_its_base_until_a_closure_lifts():
+    """From the point of node Z to the point of node S, 30 km/h and no detour off the
+    network (zero length there): Z-A-S at 20 min, once Z-A reopens at 40."""
+    roads = dry({ZA: [(0.0, 40.0, False)], ZB: [(0.0, math.inf, False)],
+                 ZH: [(0.0, math.inf, False)]})
+    z, s = SECTION.nodes[0], SECTION.nodes[3]
+    assert roads.drive_minutes((z.lon, z.lat), (s.lon, s.lat), 10.0, 30.0, 1.0) == \
+        pytest.approx(30.0 + 20.0)
+    assert roads.drive_minutes((z.lon, z.lat), (s.lon, s.lat), 45.0, 30.0, 1.0) == \
+        pytest.approx(20.0)
+
+
+def test_link_ids_name_every_link_both_ways_and_the_scenario_name_wins():
+    section = RoadsSection(nodes=[RoadNode(id=i, lon=113.0 + k / 100, lat=33.0)
+                                  for k, i in enumerate(("a", "b", "b-a", "x"))],
+                           links=[RoadLink(source="a", target="b"),
+                                  RoadLink(source="x", target="b-a")])
+    ids = link_ids(section)
+    assert ids["a-b"] == ids["b-a"] == ("a", "b")
+    # "b-a-x" is x-b-a read backwards, and the scenario names no link so: it is x-b-a's.
+    assert ids["x-b-a"] == ids["b-a-x"] == ("x", "b-a")
+    assert link_key("a", "b") == "a-b"
+
+
+def test_closure_windows_follow_the_cordon_and_the_orders_in_time_order():
+    from models.orders import OrdersSection
+
+    ids = link_ids(SECTION)
+    orders = OrdersSection(orders=[{"at": 50.0, "action": "close_road", "targets": ["A-Z"]},
+                                   {"at": 80.0, "action": "reopen_road", "targets": ["Z-A"]},
+                                   {"at": 10.0, "action": "close_road", "targets": ["Z-H"]},
+                                   {"at": 30.0, "action": "close_road", "targets": ["Z-B"]}])
+    windows, spans = closure_windows([ZA, AS, ZB, ZH], ids, orders, cordon=[ZA, ZB],
+                                     cordon_window=(30.0, 120.0), blocked=AS)
+    assert windows[ZA] == [(30.0, 50.0, True), (50.0, 80.0, False)]   # reopening ends the cordon
+    assert windows[ZB] == [(30.0, math.inf, False)]                   # the order's first
+    assert windows[ZH] == [(10.0, math.inf, False)]
+    assert windows[AS] == [(0.0, math.inf, False)]                    # the tanker's link
+    assert sorted(spans) == [(30.0, 80.0), (30.0, 120.0)]
+    assert closure_windows([ZA], ids, None) == ({}, [])
+
+
+def test_travel_minutes_is_straight_line_times_detour_over_speed():
+    assert travel_minutes(10.0, 30.0, 1.5) == pytest.approx(30.0)
+    assert travel_minutes(10.0, 60.0) == pytest.approx(10.0)
