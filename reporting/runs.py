@@ -48,7 +48,7 @@ def figures_for(scenario: ScenarioBase, results: Sequence[ReplicationResult]
     """The figures of a run by file name: ``timeline.png`` when the spec draws some series the
     runs report, ``map.png`` when the runs report one of its per-zone layers; nothing for a
     model that is not registered or no results."""
-    spec = MODELS.get(getattr(scenario, "model", ""))
+    spec = MODELS.get(scenario.model)
     if spec is None or not results:
         return {}
     n = len(results)

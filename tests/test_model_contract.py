@@ -90,7 +90,7 @@ def check_levers(spec: ModelSpec, runs: list[tuple[ScenarioBase, ReplicationResu
             assert lever.group.label_en and _chinese(lever.group.label_zh), where
             for option in lever.options if lever.option_zh else ():
                 assert lever.option_label(option, "zh"), where
-            assert check_value(lever, lever.default) is not None or lever.kind == "bool", where
+            check_value(lever, lever.default)    # raises if the default is not of its kind
             assert lever.cost is None or lever.cost.source, f"{where}: a cost needs its source"
         defaults = {lever.key: lever.default for lever in levers}
         assert apply_levers(scenario, defaults) is scenario, scenario.name
