@@ -86,7 +86,7 @@ def load_uploaded(filename: str, data: bytes) -> ScenarioBase:
         shown = " and ".join([", ".join(models[:-1]), models[-1]] if len(models) > 1 else models)
         raise ScenarioError(f"{name}: model: the explorer shows {shown} scenarios, not "
                             f"{scenario.model!r} (use `drsim run` for it)")
-    for field, file in spec_for(scenario).external_files(scenario).items():
+    for field, file in scenario.data_files().items():
         raise ScenarioError(f"{name}: {field}: the file it reads ({file}) cannot be uploaded "
                             "with the scenario; run it with `drsim run` where the file lies")
     return scenario

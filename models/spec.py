@@ -129,10 +129,6 @@ def _no_targets(scenario: ScenarioBase) -> dict[str, list[str]]:
     return {}
 
 
-def _no_files(scenario: ScenarioBase) -> dict[str, str]:
-    return {}
-
-
 @dataclass(frozen=True)
 class ModelSpec:
     """One model's contract.
@@ -146,9 +142,8 @@ class ModelSpec:
     agreement, link); ``team_actions(scenario)``: team id -> the actions that may name it.
     ``series`` (drawn in ``panels``), ``map_layers``, ``map_zones(scenario)`` (the zones a map
     draws; none: no map) and ``map_features(scenario)``: what charts and maps show.
-    ``external_files(scenario)``: field path -> file the scenario reads beside it (a scenario
-    uploaded without its folder cannot have any). ``explorer``: shown in the dashboard's
-    scenario explorer.
+    ``explorer``: shown in the dashboard's scenario explorer. (Files a scenario reads beside it
+    are the scenario's own ``data_files()``, not the spec's.)
     """
 
     name: str
@@ -169,7 +164,6 @@ class ModelSpec:
     map_layers: tuple[MapLayer, ...] = ()
     map_zones: Callable[[Any], Sequence[ZoneBase]] = field(default=_none, repr=False)
     map_features: Callable[[Any], list[MapFeature]] = field(default=_none, repr=False)
-    external_files: Callable[[Any], dict[str, str]] = field(default=_no_files, repr=False)
     item_zh: Mapping[str, str] = field(default_factory=dict, repr=False, hash=False)
     explorer: bool = False
 

@@ -25,7 +25,7 @@ from drills.adapters import DrillAdapter, Watch
 from drills.compose import ACTION_TEXT, Composer
 from drills.names import Names
 from drills.packet import Inject, TimelineEvent
-from models.orders import link_key
+from models.response.roads import link_ids
 
 __all__ = ["ADAPTER", "ChemicalAdapter"]
 
@@ -49,9 +49,8 @@ class ChemicalAdapter(DrillAdapter):
             names.add("zone", zone.id, zone.name)
         for team in scenario.response.hazmat_teams:
             names.add("team", team.id, None)     # hazmat teams carry no name
-        for link in scenario.roads.links if scenario.roads is not None else []:
-            for key in (link_key(link.source, link.target), link_key(link.target, link.source)):
-                names.add("link", key, None)
+        for key in link_ids(scenario.roads) if scenario.roads is not None else ():
+            names.add("link", key, None)
         return names
 
     def injects(self, timeline: Sequence[TimelineEvent], scenario: Any,

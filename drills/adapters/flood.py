@@ -31,6 +31,7 @@ from drills.names import Names
 from drills.packet import Inject, TimelineEvent
 from models.geo import haversine_km
 from models.orders import link_key
+from models.response.roads import link_ids
 from sim.runner import ReplicationContext
 from sim.trace import Trace
 
@@ -98,9 +99,8 @@ class FloodAdapter(DrillAdapter):
                 names.add_item(item.id, item.name)
         for team in scenario.rescue.teams:
             names.add("team", team.id, None)     # rescue teams carry no name
-        for link in scenario.roads.links if scenario.roads is not None else []:
-            for key in (link_key(link.source, link.target), link_key(link.target, link.source)):
-                names.add("link", key, None)
+        for key in link_ids(scenario.roads) if scenario.roads is not None else ():
+            names.add("link", key, None)
         return names
 
     def injects(self, timeline: Sequence[TimelineEvent], scenario: Any,

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from models.chemical.roads import segment_distances_m
+from models.chemical.targets import order_targets
 from models.hazards.source import ContinuousRelease, InstantaneousRelease, PoolRelease
 from models.hazards.toxicity import PROBITS
 from models.orders import OrdersSection, check_orders
@@ -188,12 +189,8 @@ class ChemicalScenario(ScenarioBase):
         if starts[0] != 0 or starts != sorted(starts):
             problems.append("weather: steps must start at 0 and be in time order")
         problems += self._road_problems()
-        known: dict[str, list[str]] = {"zone": ids,
-                                       "team": [t.id for t in self.response.hazmat_teams]}
-        if self.roads is not None:
-            known["link"] = list(link_ids(self.roads))
         problems += [f"{path}: {message}" for path, message
-                     in check_orders(self.orders, known, self.horizon)]
+                     in check_orders(self.orders, order_targets(self), self.horizon)]
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from models.orders import link_key
+from models.response.roads import link_ids
 
 if TYPE_CHECKING:   # the scenario module may use these functions itself
     from models.chemical.scenario import ChemicalScenario
@@ -19,9 +19,7 @@ def order_targets(scenario: ChemicalScenario) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {"zone": [z.id for z in scenario.zones],
                                  "team": [t.id for t in scenario.response.hazmat_teams]}
     if scenario.roads is not None:
-        out["link"] = [key for link in scenario.roads.links
-                       for key in (link_key(link.source, link.target),
-                                   link_key(link.target, link.source))]
+        out["link"] = list(link_ids(scenario.roads))
     return out
 
 

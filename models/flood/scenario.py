@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from models.evacuation import EvacuationSection
+from models.flood.targets import order_targets
 from models.geo import haversine_km
 from models.hazards.flood import FloodHazardSection, check_references
 from models.lifeloss import (
@@ -16,7 +17,7 @@ from models.lifeloss import (
 )
 from models.orders import OrdersSection, check_orders
 from models.rescue import RescueSection
-from models.response.roads import RoadsSection, link_ids
+from models.response.roads import RoadsSection
 from models.scenario import ScenarioBase
 from models.shelters import ShelterSpec
 from models.supplies import SuppliesSection
@@ -111,15 +112,8 @@ class FloodScenario(ScenarioBase):
         and teams named by the wrong action (local teams are mobilized, mutual aid requested)."""
         if self.orders is None:
             return []
-        known: dict[str, list[str]] = {"zone": [z.id for z in self.zones],
-                                       "shelter": [s.id for s in self.shelters],
-                                       "team": [t.id for t in self.rescue.teams]}
-        if self.supplies is not None:
-            known["depot"] = [d.id for d in self.supplies.depots]
-            known["agreement"] = [a.id for a in self.supplies.agreements]
-        if self.roads is not None:
-            known["link"] = list(link_ids(self.roads))
-        problems = check_orders(self.orders, known, self.horizon, actions=FLOOD_ACTIONS)
+        problems = check_orders(self.orders, order_targets(self), self.horizon,
+                                actions=FLOOD_ACTIONS)
         mutual_aid = {t.id: t.available_from > 0 for t in self.rescue.teams}
         for i, order in enumerate(self.orders.orders):
             if order.action not in ("mobilize_team", "request_team"):

@@ -102,11 +102,6 @@ def _features(scenario: FloodScenario) -> list[MapFeature]:
     return features
 
 
-def _files(scenario: FloodScenario) -> dict[str, str]:
-    netcdf = scenario.hazard.netcdf
-    return {"hazard.netcdf": netcdf} if netcdf else {}
-
-
 SPEC = ModelSpec(
     name="flood",
     scenario=FloodScenario,
@@ -124,7 +119,6 @@ SPEC = ModelSpec(
     map_layers=MAP_LAYERS,
     map_zones=lambda scenario: scenario.zones,
     map_features=_features,
-    external_files=_files,
     order_targets=order_targets,
     team_actions=team_actions,
     explorer=True,

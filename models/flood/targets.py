@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from models.orders import link_key
+from models.response.roads import link_ids
 
 if TYPE_CHECKING:   # the scenario module may use these functions itself
     from models.flood.scenario import FloodScenario
@@ -23,9 +23,7 @@ def order_targets(scenario: FloodScenario) -> dict[str, list[str]]:
         out["depot"] = [d.id for d in scenario.supplies.depots]
         out["agreement"] = [a.id for a in scenario.supplies.agreements]
     if scenario.roads is not None:
-        out["link"] = [key for link in scenario.roads.links
-                       for key in (link_key(link.source, link.target),
-                                   link_key(link.target, link.source))]
+        out["link"] = list(link_ids(scenario.roads))
     return out
 
 
