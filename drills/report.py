@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from drills.clock import clock_text
 from drills.compose import ACTION_TEXT
 from drills.packet import Packet
 from drills.spec import DrillSpec
+from reporting.figures import new_figure, png_bytes
 from sim.io import dumps_json, write_tree
 from sim.units import format_duration
 
@@ -29,13 +29,6 @@ __all__ = ["timeline_figure", "kpi_figure", "report_html", "write_score"]
 
 OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
              "#CC79A7"]
-DPI = 120
-
-
-def _figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
 
 
 def timeline_figure(data: dict[str, Any], packet: Packet, spec: DrillSpec) -> Figure:
@@ -44,7 +37,7 @@ def timeline_figure(data: dict[str, Any], packet: Packet, spec: DrillSpec) -> Fi
     roles = [r.id for r in spec.roles]
     rows = ["events"] + [f"injects: {r}" for r in roles] + [f"decisions: {r}" for r in roles]
     y = {name: len(rows) - 1 - i for i, name in enumerate(rows)}
-    fig = _figure(11.0, 1.2 + 0.42 * len(rows))
+    fig = new_figure((11.0, 1.2 + 0.42 * len(rows)))
     ax = fig.add_subplot()
     end_h = float(data["end_minute"]) / 60.0
     kinds = sorted({e.kind for e in packet.timeline})
@@ -91,7 +84,7 @@ def kpi_figure(data: dict[str, Any]) -> Figure:
     """Headline indicators: the drill and the option as a share of the baseline (100 %)."""
     rows = [k for k in data["kpis"] if k["headline"]]
     names = ["drill", "baseline"] + (["option"] if data["option"] else [])
-    fig = _figure(9.0, 1.2 + 0.5 * max(len(rows), 1))
+    fig = new_figure((9.0, 1.2 + 0.5 * max(len(rows), 1)))
     ax = fig.add_subplot()
     height = 0.8 / len(names)
     for j, name in enumerate(names):
@@ -113,12 +106,6 @@ def kpi_figure(data: dict[str, Any]) -> Figure:
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title("Headline plan indicators", loc="left", fontsize=10)
     return fig
-
-
-def _png(fig: Figure):
-    def write(path: Path) -> None:
-        fig.savefig(path, dpi=DPI, format="png")
-    return write
 
 
 def _fmt(value: Any, unit: str = "") -> str:
@@ -282,7 +269,7 @@ def write_score(out: Path, data: dict[str, Any], packet: Packet, spec: DrillSpec
     files = {
         "score.json": dumps_json(data),
         "report.html": report_html(data, packet, spec, lang),
-        "figures/timeline.png": _png(timeline_figure(data, packet, spec)),
-        "figures/kpis.png": _png(kpi_figure(data)),
+        "figures/timeline.png": png_bytes(timeline_figure(data, packet, spec)),
+        "figures/kpis.png": png_bytes(kpi_figure(data)),
     }
     return write_tree(out, files)
