@@ -18,6 +18,8 @@ KPIS: tuple[Kpi, ...] = (
         "person-min", better="lower"),
     DEATHS,
     DEATHS_EXPECTED,
+    Kpi("deaths_expected_from_exposure", "Deaths from exposure expected (before care)",
+        "期望中毒死亡人数（不含救治环节）", "people", better="lower"),
     Kpi("deaths_awaiting_care", "Deaths awaiting care (no ambulance or bed in time)",
         "等待救治期间死亡人数（救护车或床位未及时到位）", "people", better="lower"),
     Kpi("deaths_in_care", "Deaths in hospital care", "入院救治后死亡人数", "people",

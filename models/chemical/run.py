@@ -279,6 +279,7 @@ class ChemicalRun:
             "person_minutes_above_aegl2": float(self.person_minutes_aegl2),
             "deaths": float(self.deaths),
             "deaths_expected": self.expected_deaths["actual"] + self.ems.expected_care_deaths(),
+            "deaths_expected_from_exposure": self.expected_deaths["actual"],
             "deaths_expected_if_all_shelter": self.expected_deaths["all_shelter"],
             "deaths_expected_if_all_evacuate": self.expected_deaths["all_evacuate"],
             "injured_needing_hospital": float(self.injured.sum()),
