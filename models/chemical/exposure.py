@@ -132,9 +132,10 @@ class Harm:
                  routes: Mapping[int, Route] | None = None,
                  zones: np.ndarray | None = None):
         """Death and hospital probabilities, minutes above AEGL-2 and the probability of being
-        an immediate (AEGL-3) casualty (per survivor, a part of the hospital one), per person, for cohorts (Z, B) acting at ``act_times`` and for
-        people who never act (Z,), computed for ``zones`` (default: those the plume reaches);
-        ``routes`` as in :meth:`paths`, per zone."""
+        an immediate (AEGL-3) casualty (per survivor, a part of the hospital one), per person,
+        for cohorts (Z, B) acting at ``act_times`` and for people who never act (Z,), computed
+        for ``zones`` (default: those the plume reaches); ``routes`` as in :meth:`paths`, per
+        zone."""
         n_zones, n_bins = self.outdoor.shape[0], act_times.size
         cohort = tuple(np.zeros((n_zones, n_bins)) for _ in range(4))
         never = tuple(np.zeros(n_zones) for _ in range(4))

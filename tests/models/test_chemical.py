@@ -101,7 +101,8 @@ def test_shelter_in_place_beats_evacuation_for_a_short_release_behind_tight_wall
                  "exposure.shelter_air_exchange_per_h": 0.2}
     shelter, _ = run_kept(overrides, release={"duration": "1h"})
     k = shelter.kpis
-    assert k["deaths_expected_from_exposure"] == k["deaths_expected_if_all_shelter"]  # the instruction given
+    # the instruction given
+    assert k["deaths_expected_from_exposure"] == k["deaths_expected_if_all_shelter"]
     assert k["deaths_expected_if_all_evacuate"] > 10.0                   # a non-trivial toll
     assert k["deaths_expected_if_all_shelter"] < 0.9 * k["deaths_expected_if_all_evacuate"]
 
@@ -128,7 +129,8 @@ def test_evacuation_beats_shelter_in_place_for_a_long_release() -> None:
     evacuate, _ = run_kept({**overrides, "response.instruction": "evacuate"},
                            release={"duration": "3h"})
     e = evacuate.kpis
-    assert e["deaths_expected_from_exposure"] == pytest.approx(k["deaths_expected_if_all_evacuate"], rel=1e-12)
+    assert e["deaths_expected_from_exposure"] == pytest.approx(
+        k["deaths_expected_if_all_evacuate"], rel=1e-12)
     # Evacuees also spend far fewer minutes above AEGL-2.
     assert e["person_minutes_above_aegl2"] < 0.7 * k["person_minutes_above_aegl2"]
 

@@ -121,8 +121,9 @@ def test_with_replaces_plan_and_no_warning_order_nobody_is_officially_warned(giv
     assert result.kpis["warning_90pct_aegl2_min"] == math.inf
     assert float(result.timeseries["alerted"].max()) == 0.0
     # Nobody acts: whatever the instruction, the outcome is the same.
-    assert result.kpis["deaths_expected_from_exposure"] == result.kpis["deaths_expected_if_all_shelter"] \
-        == result.kpis["deaths_expected_if_all_evacuate"]
+    k = result.kpis
+    assert k["deaths_expected_from_exposure"] == k["deaths_expected_if_all_shelter"] \
+        == k["deaths_expected_if_all_evacuate"]
 
 
 @pytest.mark.parametrize("plan, action, counterfactual", [

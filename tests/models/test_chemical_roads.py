@@ -263,7 +263,8 @@ def test_evacuating_downwind_through_the_plume_costs_more_than_upwind(replicatio
 def test_when_everyone_evacuates_the_instruction_given_is_the_all_evacuate_counterfactual(
 ) -> None:
     result, _ = run_kept("tanker-chlorine", {"response.instruction": "evacuate"})
-    assert result.kpis["deaths_expected_from_exposure"] == result.kpis["deaths_expected_if_all_evacuate"]
+    assert result.kpis["deaths_expected_from_exposure"] == result.kpis[
+        "deaths_expected_if_all_evacuate"]
     assert result.kpis["evacuees_cut_off"] == 0
 
 
@@ -308,7 +309,8 @@ def test_a_network_changes_neither_the_plume_nor_the_footprints() -> None:
 # they wait, and times count the never-admitted as +inf.)
 BEFORE_ROADS = {
     "ammonia as bundled": ({}, {
-        "deaths_expected_from_exposure": 1.26637826041218e-23, "person_minutes_above_aegl2": 4881.983333333333,
+        "deaths_expected_from_exposure": 1.26637826041218e-23,
+        "person_minutes_above_aegl2": 4881.983333333333,
         "injured_needing_hospital": 53.0, "release_stopped_min": 41.55692794464435}),
     "chlorine, three zones evacuate": (
         {"source.release": CHLORINE, "response.evacuate_zones": ["z32", "z33", "z43"]}, {
@@ -387,8 +389,8 @@ def test_docs_tanker_example() -> None:
                                 root_seed=722)
     k = evacuated.kpis
     assert (round(k["evacuation_trip_p50_min"]), round(k["evacuation_trip_p90_min"])) == (12, 20)
-    assert (round(k["deaths_expected_from_exposure"], 1), round(k["deaths_expected_if_all_shelter"], 1)) == (
-        52.5, 50.0)
+    assert (round(k["deaths_expected_from_exposure"], 1),
+            round(k["deaths_expected_if_all_shelter"], 1)) == (52.5, 50.0)
     first_hops = {(moved.roads.zone_node[z], segments[0][1] if segments else None, let_out)
                   for z, _, _, segments, let_out in moved.release_roads.platoons}
     assert first_hops == {("li", "wang", True), ("town_e", "town_c", False),

@@ -18,13 +18,21 @@ import math
 import numpy as np
 import pytest
 import simpy
+import testkit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import testkit
 from models.loading import load_scenario
-from models.response.ems import (ADMITTED, DEAD_AWAITING, DEAD_IN_CARE, WAITING, Ems, Hospital,
-                                 Triage, quantile_with_inf)
+from models.response.ems import (
+    ADMITTED,
+    DEAD_AWAITING,
+    DEAD_IN_CARE,
+    WAITING,
+    Ems,
+    Hospital,
+    Triage,
+    quantile_with_inf,
+)
 
 CHLORINE = {"kind": "continuous", "chemical": "chlorine", "rate_kg_s": 2.0, "duration": "1h"}
 
@@ -35,8 +43,11 @@ def constant_travel(minutes: float):
     return travel
 
 
+RED = (Triage("red", 0, 0.5, 60.0, 0.8),)
+
+
 def hand_built(ambulances: int, beds: int, leg: float = 10.0, handover: float = 5.0,
-               per_trip: int = 2, categories=(Triage("red", 0, 0.5, 60.0, 0.8),)):
+               per_trip: int = 2, categories=RED):
     env = simpy.Environment()
     ems = Ems(env, zones=[(0.0, 0.0), (1.0, 0.0)], base=(0.0, 1.0), ambulances=ambulances,
               hospitals=[Hospital((1.0, 1.0), beds)], travel=constant_travel(leg),
@@ -165,7 +176,7 @@ def test_a_chemical_scenario_without_ambulances_reports_inf_and_all_not_admitted
                                                       strict=True)))
 
 
-# --- more ambulances --------------------------------------------------------------------------------
+# --- more ambulances ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("replication", [0, 1, 2])
 def test_more_ambulances_never_raise_deaths_and_lower_them_when_the_injured_wait(
