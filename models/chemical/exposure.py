@@ -14,7 +14,9 @@ breathe, toxic load and probit lethality, the AEGL-2 rule for hospital care.
 * **Death**: toxic load Σ Cⁿ·Δt and the probit Φ(k1 + k2·ln(load) − 5) (Crowl & Louvar,
   *Chemical Process Safety*, probit table; C in ppm, t in min; :mod:`models.hazards.toxicity`).
 * **Hospital care**: a survivor whose breathed air had a 60-min running mean at or above AEGL-2
-  (60 min) needs it (US EPA / NRC AEGLs: level 2, disabling or irreversible effects).
+  (60 min) needs it (US EPA / NRC AEGLs: level 2, disabling or irreversible effects). Triage:
+  *immediate* (red) if that mean reached AEGL-3 (60 min, life-threatening effects), else
+  *delayed* (yellow); what care does for each is :mod:`models.response.ems`'s outcome model.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Harm:
         self.indoor_share = indoor_share
         self.step = float(times[1] - times[0])
         self.limit2 = aegl(cas, 2, 60.0)
+        self.limit3 = aegl(cas, 3, 60.0)
         self.normal = indoor_air(outdoor, self.step, ex.normal_air_exchange_per_h)     # (Z, P, T)
         self.sealed = indoor_air(outdoor, self.step, ex.shelter_air_exchange_per_h)    # (Z, P, T)
         # Zones whose air never reaches half of AEGL-1 (60 min) come to no harm worth computing
@@ -106,35 +109,46 @@ class Harm:
 
     def _outcome(self, indoor_path: np.ndarray, outdoor_path: np.ndarray):
         share, probit = self.indoor_share, self.probit
-        deaths, hurt, minutes = [], [], []
+        deaths, hurt, severe, minutes = [], [], [], []
         for path in (indoor_path, outdoor_path):
             load = np.sum(path ** probit.n, axis=-1) * self.step
             deaths.append(probit_lethality(load, probit.k1, probit.k2))
-            hurt.append((max_running_mean(path, self.step, 60.0) >= self.limit2).astype(float))
+            worst = max_running_mean(path, self.step, 60.0)
+            hurt.append((worst >= self.limit2).astype(float))
+            severe.append((worst >= self.limit3).astype(float))
             minutes.append((path >= self.limit2).sum(axis=-1) * self.step)
         p_dead = share * deaths[0] + (1 - share) * deaths[1]
         alive_hurt = share * hurt[0] * (1 - deaths[0]) + (1 - share) * hurt[1] * (1 - deaths[1])
+        alive_severe = (share * severe[0] * (1 - deaths[0])
+                        + (1 - share) * severe[1] * (1 - deaths[1]))
         p_hurt = np.clip(np.divide(alive_hurt, 1 - p_dead, out=np.zeros_like(alive_hurt),
                                    where=p_dead < 1), 0.0, 1.0)
-        return p_dead, p_hurt, share * minutes[0] + (1 - share) * minutes[1]
+        # Immediate (AEGL-3 >= AEGL-2: a subset of the injured), per survivor.
+        p_severe = np.clip(np.divide(alive_severe, 1 - p_dead, out=np.zeros_like(alive_severe),
+                                     where=p_dead < 1), 0.0, 1.0)
+        return p_dead, p_hurt, share * minutes[0] + (1 - share) * minutes[1], p_severe
 
     def outcomes(self, act_times: np.ndarray, evacuate: np.ndarray,
                  routes: Mapping[int, Route] | None = None,
                  zones: np.ndarray | None = None):
-        """Death and hospital probabilities and minutes above AEGL-2 per person, for cohorts
-        (Z, B) acting at ``act_times`` and for people who never act (Z,), computed for
-        ``zones`` (default: those the plume reaches); ``routes`` as in :meth:`paths`, per zone."""
+        """Death and hospital probabilities, minutes above AEGL-2 and the probability of being
+        an immediate (AEGL-3) casualty (per survivor, a part of the hospital one), per person,
+        for cohorts (Z, B) acting at ``act_times`` and for people who never act (Z,), computed
+        for ``zones`` (default: those the plume reaches); ``routes`` as in :meth:`paths`, per
+        zone."""
         n_zones, n_bins = self.outdoor.shape[0], act_times.size
-        p_dead, p_hurt, minutes = (np.zeros((n_zones, n_bins)) for _ in range(3))
-        q_dead, q_hurt, q_minutes = (np.zeros(n_zones) for _ in range(3))
+        cohort = tuple(np.zeros((n_zones, n_bins)) for _ in range(4))
+        never = tuple(np.zeros(n_zones) for _ in range(4))
         for z in self.exposed if zones is None else zones:
             # People are spread evenly over the zone's receptor points: average over them.
             route = routes.get(int(z)) if routes is not None else None
-            d, h, m = self._outcome(*self.paths(int(z), act_times, bool(evacuate[z]), route))
-            p_dead[z], p_hurt[z], minutes[z] = d.mean(axis=0), h.mean(axis=0), m.mean(axis=0)
-            d, h, m = self._outcome(self.normal[z], self.outdoor[z])
-            q_dead[z], q_hurt[z], q_minutes[z] = d.mean(), h.mean(), m.mean()
-        return (p_dead, p_hurt, minutes), (q_dead, q_hurt, q_minutes)
+            for out, value in zip(cohort, self._outcome(
+                    *self.paths(int(z), act_times, bool(evacuate[z]), route)), strict=True):
+                out[z] = value.mean(axis=0)
+            for out, value in zip(never, self._outcome(self.normal[z], self.outdoor[z]),
+                                  strict=True):
+                out[z] = value.mean()
+        return cohort, never
 
 
 def receptor_points(zones, per_side: int) -> list[tuple[float, float]]:

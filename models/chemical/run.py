@@ -14,8 +14,10 @@ One replication (details in docs/models/chemical.md):
    with the flood model).
 5. **Exposure and harm** of each cohort, sheltering in place or evacuating, and of those who
    never act (:mod:`models.chemical.exposure`): deaths drawn and expected, casualties needing
-   hospital care.
-6. **Ambulances and hospitals** (:mod:`models.chemical.ems`, SimPy processes).
+   hospital care, triaged immediate (AEGL-3) or delayed.
+6. **Ambulances, hospitals and care** (:mod:`models.chemical.ems` over the shared
+   :mod:`models.response.ems`, SimPy processes): casualties deteriorate while they wait; care
+   that comes in time saves some of those who would die (stream ``care``).
 
 With ``[roads]`` (:mod:`models.chemical.roads` over the network both models share): closures
 (the tanker, the police cordon, orders), hazmat teams and ambulances over the links open to
@@ -31,7 +33,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from models.chemical.ems import Ems
+from models.chemical.ems import care_categories, chemical_ems, triage
 from models.chemical.exposure import Harm, receptor_points
 from models.chemical.roads import ReleaseRoads
 from models.chemical.scenario import ZONE_ORDERS, ChemicalScenario, WeatherSpec
@@ -125,7 +127,7 @@ class ChemicalRun:
         evacuate = self._instructions(cohort_grid)                              # (Z, B)
         self.harm = Harm(self.times, self.outdoor, ex, probit, chemical.cas, indoor_share)
         # Both instructions for every zone (the counterfactuals), then the one actually given.
-        sheltered, (p_never, hurt_never, min_never) = self.harm.outcomes(
+        sheltered, (p_never, hurt_never, min_never, severe_never) = self.harm.outcomes(
             cohort_grid, np.zeros(n_zones, bool))
         if self.release_roads is None:
             evacuated, _ = self.harm.outcomes(cohort_grid, np.ones(n_zones, bool))
@@ -138,13 +140,13 @@ class ChemicalRun:
         self.expected_deaths = {
             "all_shelter": float((acting * sheltered[0]).sum()) + never_deaths,
             "all_evacuate": float((acting * evacuated[0]).sum()) + never_deaths}
-        p_act, hurt_act, min_act = (np.where(evacuate, e, h)
-                                    for e, h in zip(actual, sheltered, strict=True))
+        p_act, hurt_act, min_act, severe_act = (np.where(evacuate, e, h)
+                                                for e, h in zip(actual, sheltered, strict=True))
         self.expected_deaths["actual"] = float((acting * p_act).sum() + (never * p_never).sum())
         life = streams["lifeloss"]
         dead_act = life.binomial(acting, p_act)
         dead_never = life.binomial(never, p_never)
-        self.deaths = int(dead_act.sum() + dead_never.sum())
+        self.exposure_deaths = int(dead_act.sum() + dead_never.sum())
         injured_act = life.binomial(acting - dead_act, hurt_act)
         injured_never = life.binomial(never - dead_never, hurt_never)
         self.person_minutes_aegl2 = float((acting * min_act).sum() + (never * min_never).sum())
@@ -152,13 +154,19 @@ class ChemicalRun:
         self.injured = injured_act.sum(axis=1) + injured_never                 # (Z,)
         above = (self.outdoor >= self.harm.limit2).any(axis=1)                # (Z, T)
         first = np.where(above.any(axis=1), self.times[np.argmax(above, axis=1)], np.inf)
-        severe = self.aegl3_share > 0
 
-        # 5. Ambulances and hospitals (discrete events).
-        self.ems = Ems(env, sc, ctx.trace, self.roads)
+        # 5. Triage, ambulances, hospitals and care (discrete events; stream "care", drawn in
+        # a fixed order whatever the response: categories' outcomes, triage, fates).
+        care = streams["care"]
+        self.categories = care_categories(sc.care, care)
+        immediate = (triage(care, injured_act, hurt_act, severe_act).sum(axis=1)
+                     + triage(care, injured_never, hurt_never, severe_never))      # (Z,)
+        self.triaged = np.stack([immediate, self.injured - immediate])           # (C, Z)
+        self.ems = chemical_ems(env, sc, self.categories, ctx.trace, self.roads)
         for z in np.flatnonzero(self.injured > 0):
             when = first[z] if math.isfinite(first[z]) else self.detected_at
-            self.ems.casualties(int(z), int(self.injured[z]), float(when), bool(severe[z]))
+            for c in range(len(self.categories)):
+                self.ems.casualties(int(z), c, int(self.triaged[c, z]), float(when), care)
         self.alerted = LevelMonitor(env, "alerted")
         env.process(self._reporter(cohort_grid))
 
@@ -175,6 +183,12 @@ class ChemicalRun:
         return self.release_roads.link_names if self.release_roads is not None else {}
 
     # --- the response --------------------------------------------------------------------------
+
+    @property
+    def deaths(self) -> int:
+        """Deaths from the exposure plus deaths awaiting care and in care (everyone's fate,
+        also beyond the horizon: :meth:`models.response.ems.Ems.care_deaths`)."""
+        return self.exposure_deaths + sum(self.ems.care_deaths())
 
     def _hazmat(self, rng: np.random.Generator) -> float:
         """Minute the first team stops the leak (inf: none does); fills ``team_arrivals``."""
@@ -264,10 +278,12 @@ class ChemicalRun:
             "people_in_aegl3_zone": float(people @ self.aegl3_share),
             "person_minutes_above_aegl2": float(self.person_minutes_aegl2),
             "deaths": float(self.deaths),
-            "deaths_expected": self.expected_deaths["actual"],
+            "deaths_expected": self.expected_deaths["actual"] + self.ems.expected_care_deaths(),
+            "deaths_expected_from_exposure": self.expected_deaths["actual"],
             "deaths_expected_if_all_shelter": self.expected_deaths["all_shelter"],
             "deaths_expected_if_all_evacuate": self.expected_deaths["all_evacuate"],
             "injured_needing_hospital": float(self.injured.sum()),
+            "injured_immediate": float(self.triaged[0].sum()),
             "release_stopped_min": self.stopped_at,
             "release_ended_min": self.release_end,
             "warning_90pct_aegl2_min": self._warned_share_time(0.9),
@@ -277,8 +293,10 @@ class ChemicalRun:
         }
 
     def series(self) -> Mapping[str, LevelMonitor]:
-        return {"alerted": self.alerted, "awaiting_ambulance": self.ems.waiting,
-                "in_hospital": self.ems.in_hospital}
+        ems = self.ems
+        return {"alerted": self.alerted, "awaiting_ambulance": ems.waiting,
+                "awaiting_care": ems.awaiting_care, "in_hospital": ems.in_hospital,
+                "deaths_awaiting_care": ems.dead_awaiting, "deaths_in_care": ems.dead_in_care}
 
     def extras(self) -> dict:
         """Peak and over-time concentration per zone, for maps (JSON-friendly)."""

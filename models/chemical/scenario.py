@@ -130,6 +130,69 @@ class ResponseSection(StrictModel):
         "checks before reopening; assumption).")
 
 
+# Sources of the [care] defaults (docs/models/chemical.md, "Care and outcome"):
+# * Graniteville chlorine release, 2005 (Van Sickle et al., Am J Emerg Med 27 (2009) 1-7): of 71
+#   people hospitalised 1 died in hospital (1.4 %), 25 (35 %) needed intensive care; 8 died
+#   before reaching care. With care, immediate casualties die at ~1/25: m·(1 − e) ≈ 0.04.
+# * CHEMM / WISER chlorine triage (US NLM): signs of pulmonary oedema typically appear 30-60 min
+#   after a severe exposure and 2-4 h after a moderate one; symptomatic patients are admitted
+#   and observed because lung injury may progress for hours.
+# The untreated mortalities and the care efficacies themselves have no published figure we
+# found: they are assumptions, drawn once per replication (stream "care").
+def _share_or_number(value):
+    if isinstance(value, int | float) and not 0.0 <= value <= 1.0:
+        raise ValueError(f"must be a share in [0, 1], got {value!r}")
+    return value
+
+
+class TriageOutcome(StrictModel):
+    """What happens to casualties of one triage category without care and with it
+    (:class:`models.response.ems.Triage`; each field drawn once per replication)."""
+
+    untreated_mortality: Uncertain = Field(description="Share who die without care (share; "
+                                           "draws clipped to [0, 1]).")
+    deterioration: Uncertain = Field(description="Mean minutes from injury to death without "
+                                     "care (exponential; draws below 1 min taken as 1).")
+    care_efficacy: Uncertain = Field(description="Share of those who would die whom care "
+                                     "saves when it starts in time (share; clipped to [0, 1]).")
+
+    @field_validator("untreated_mortality", "care_efficacy")
+    @classmethod
+    def _share(cls, value):
+        return _share_or_number(value)
+
+    @field_validator("deterioration")
+    @classmethod
+    def _minutes(cls, value):
+        if isinstance(value, int | float) and not (math.isfinite(value) and value > 0):
+            raise ValueError(f"must be a number of minutes > 0, got {value!r}")
+        return value
+
+
+class CareSection(StrictModel):
+    """Triage categories of the injured and their outcome with and without care."""
+
+    immediate: TriageOutcome = Field(
+        default_factory=lambda: TriageOutcome(
+            untreated_mortality={"triangular": [0.2, 0.4, 0.6]},
+            deterioration={"triangular": [60.0, 120.0, 240.0]},
+            care_efficacy={"triangular": [0.8, 0.9, 0.95]}),
+        description="Red: survivors whose breathed air had a 60-min mean at or above AEGL-3 "
+        "(60 min). Mortality untreated 0.2-0.6 (assumption); deterioration 60-240 min, mode "
+        "120 (assumption after CHEMM: oedema 30-60 min after a severe exposure); efficacy "
+        "0.8-0.95 (assumption, gives ~4 % treated mortality as among Graniteville's ICU "
+        "patients).")
+    delayed: TriageOutcome = Field(
+        default_factory=lambda: TriageOutcome(
+            untreated_mortality={"triangular": [0.01, 0.03, 0.08]},
+            deterioration={"triangular": [120.0, 240.0, 480.0]},
+            care_efficacy={"triangular": [0.8, 0.9, 0.95]}),
+        description="Yellow: the other survivors above AEGL-2 (60 min). Mortality untreated "
+        "0.01-0.08 (assumption); deterioration 120-480 min, mode 240 (assumption after CHEMM: "
+        "oedema 2-4 h after a moderate exposure); efficacy 0.8-0.95 (assumption; Graniteville's "
+        "in-hospital mortality was 1.4 %).")
+
+
 class ExposureSection(StrictModel):
     indoor_share_day: Share = Field(default=0.8, description="Indoors by day (assumption).")
     indoor_share_night: Share = Field(default=0.95, description="Indoors at night (assumption).")
@@ -167,6 +230,8 @@ class ChemicalScenario(ScenarioBase):
     warnings: WarningsSection
     response: ResponseSection = ResponseSection()
     exposure: ExposureSection = ExposureSection()
+    care: CareSection = Field(default_factory=CareSection, description="Triage of the "
+                              "injured and their outcome with and without care.")
     roads: RoadsSection | None = Field(default=None, description="Road network (the flood "
                                        "model's, without water): travel, closures, evacuation "
                                        "routes.")

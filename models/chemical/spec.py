@@ -15,12 +15,21 @@ PANELS = (
     Panel("warning", "Warning spread", "预警信息传播", "People", "人"),
     Panel("casualty_care", "Casualties: ambulances and hospitals", "伤员转运与医院收治", "People",
           "人"),
+    Panel("care_deaths", "Casualties who died, by where", "伤员死亡（按死亡时所处环节）", "People",
+          "人"),
 )
 SERIES = (
     SeriesSpec("alerted", "People alerted", "已收到预警人数", "#e6ab02", "warning"),
     SeriesSpec("awaiting_ambulance", "Casualties awaiting an ambulance", "等待救护车的伤员",
                "#d95f02", "casualty_care"),
-    SeriesSpec("in_hospital", "Casualties in hospital", "住院伤员", "#7570b3", "casualty_care"),
+    SeriesSpec("awaiting_care", "Casualties awaiting care (ambulance, on the way, bed)",
+               "等待救治的伤员（待转运、转运途中、待床位）", "#e7298a", "casualty_care"),
+    SeriesSpec("in_hospital", "Casualties in hospital (alive)", "住院伤员（存活）", "#7570b3",
+               "casualty_care"),
+    SeriesSpec("deaths_awaiting_care", "Deaths awaiting care", "等待救治期间死亡", "#a6761d",
+               "care_deaths"),
+    SeriesSpec("deaths_in_care", "Deaths in hospital care", "入院后死亡", "#666666",
+               "care_deaths"),
 )
 MAP_LAYERS = (
     MapLayer("zone_ppm", "Outdoor concentration", "室外浓度", "ppm", frames=True,
@@ -66,6 +75,7 @@ SPEC = ModelSpec(
     kpis=KPIS,
     levers=chemical_levers,
     headline=("warning_90pct_aegl2_min", "person_minutes_above_aegl2", "deaths",
+              "deaths_awaiting_care",
               "injured_needing_hospital", "time_to_hospital_p90_min", "release_stopped_min"),
     order_actions=CHEMICAL_ACTIONS,
     series=SERIES,

@@ -101,14 +101,15 @@ def test_shelter_in_place_beats_evacuation_for_a_short_release_behind_tight_wall
                  "exposure.shelter_air_exchange_per_h": 0.2}
     shelter, _ = run_kept(overrides, release={"duration": "1h"})
     k = shelter.kpis
-    assert k["deaths_expected"] == k["deaths_expected_if_all_shelter"]  # the instruction given
+    # the instruction given
+    assert k["deaths_expected_from_exposure"] == k["deaths_expected_if_all_shelter"]
     assert k["deaths_expected_if_all_evacuate"] > 10.0                   # a non-trivial toll
     assert k["deaths_expected_if_all_shelter"] < 0.9 * k["deaths_expected_if_all_evacuate"]
 
     # Paired run (same seed) told to evacuate: its actual toll is the first run's counterfactual.
     evacuate, _ = run_kept({**overrides, "response.instruction": "evacuate"},
                            release={"duration": "1h"})
-    assert evacuate.kpis["deaths_expected"] == pytest.approx(
+    assert evacuate.kpis["deaths_expected_from_exposure"] == pytest.approx(
         k["deaths_expected_if_all_evacuate"], rel=1e-12)
     assert evacuate.kpis["deaths_expected_if_all_shelter"] == pytest.approx(
         k["deaths_expected_if_all_shelter"], rel=1e-12)
@@ -128,7 +129,8 @@ def test_evacuation_beats_shelter_in_place_for_a_long_release() -> None:
     evacuate, _ = run_kept({**overrides, "response.instruction": "evacuate"},
                            release={"duration": "3h"})
     e = evacuate.kpis
-    assert e["deaths_expected"] == pytest.approx(k["deaths_expected_if_all_evacuate"], rel=1e-12)
+    assert e["deaths_expected_from_exposure"] == pytest.approx(
+        k["deaths_expected_if_all_evacuate"], rel=1e-12)
     # Evacuees also spend far fewer minutes above AEGL-2.
     assert e["person_minutes_above_aegl2"] < 0.7 * k["person_minutes_above_aegl2"]
 
@@ -139,8 +141,8 @@ def test_evacuating_some_zones_is_between_all_shelter_and_all_evacuate() -> None
     result, run = run_kept(overrides, release={"duration": "3h"})
     k = result.kpis
     low, high = sorted([k["deaths_expected_if_all_shelter"], k["deaths_expected_if_all_evacuate"]])
-    assert low - 1e-9 <= k["deaths_expected"] <= high + 1e-9
-    assert k["deaths_expected"] not in (low, high)   # z33 and z44 are in the plume
+    assert low - 1e-9 <= k["deaths_expected_from_exposure"] <= high + 1e-9
+    assert k["deaths_expected_from_exposure"] not in (low, high)   # z33 and z44 are in the plume
 
 
 # --- 2. a release that reaches nobody -------------------------------------------------------------
@@ -278,8 +280,15 @@ def test_without_ambulances_no_casualty_is_admitted() -> None:
     assert k["injured_needing_hospital"] > 100
     assert k["casualties_not_admitted"] == k["injured_needing_hospital"]
     assert k["hospital_peak_load"] == 0.0
-    assert math.isnan(k["time_to_hospital_p50_min"]) and math.isnan(k["ambulance_utilisation"])
-    assert result.timeseries["awaiting_ambulance"].iloc[-1] == k["injured_needing_hospital"]
+    # Honest times: nobody reached a hospital, so the median and the p90 are +inf (not NaN).
+    assert math.isinf(k["time_to_hospital_p50_min"]) and math.isinf(k["time_to_hospital_p90_min"])
+    assert math.isnan(k["ambulance_utilisation"])
+    end = result.timeseries.iloc[-1]
+    assert end["awaiting_care"] + end["deaths_awaiting_care"] == k["injured_needing_hospital"]
+    assert end["awaiting_ambulance"] == end["awaiting_care"]
+    # Everyone faces the untreated risk: every casualty who would die untreated dies.
+    assert k["deaths_awaiting_care"] == sum(math.isfinite(t) for t in run.ems.dies_at) > 0
+    assert k["deaths_in_care"] == 0.0
 
 
 def test_with_ample_ambulances_and_beds_everyone_is_admitted() -> None:
@@ -287,8 +296,9 @@ def test_with_ample_ambulances_and_beds_everyone_is_admitted() -> None:
                             "response.hospitals.1.beds": 5000}, release={})
     k = result.kpis
     assert k["injured_needing_hospital"] > 100
-    assert k["casualties_not_admitted"] == 0.0
-    assert k["hospital_peak_load"] == k["injured_needing_hospital"]
+    # Everyone alive is admitted; who is not died before an ambulance brought them in.
+    assert k["casualties_not_admitted"] == run.ems.dead_awaiting.current
+    assert k["hospital_peak_load"] <= k["injured_needing_hospital"]
     assert 0 < k["time_to_hospital_p50_min"] <= k["time_to_hospital_p90_min"] < 180
     assert 0 < k["ambulance_utilisation"] < 1
 
@@ -303,11 +313,12 @@ def test_hospital_beds_are_never_exceeded(beds: tuple[int, int], ambulances: int
     assert k["hospital_peak_load"] <= sum(beds)
     assert result.timeseries["in_hospital"].max() <= sum(beds)
     assert min(run.ems.free_beds) >= 0
-    admitted = run.ems.in_hospital.current
-    assert admitted + k["casualties_not_admitted"] <= k["injured_needing_hospital"]
-    if ambulances >= 400:       # every casualty is carried within the horizon
-        assert admitted + k["casualties_not_admitted"] == k["injured_needing_hospital"]
-        assert admitted == min(sum(beds), k["injured_needing_hospital"])
+    admitted = sum(math.isfinite(t) for t in run.ems.admitted_at)
+    assert admitted <= sum(beds)
+    assert admitted + k["casualties_not_admitted"] == k["injured_needing_hospital"]
+    if ambulances >= 400 and admitted < sum(beds):   # every casualty is carried in time
+        # A bed was left: whoever was not admitted died before reaching it.
+        assert k["casualties_not_admitted"] == run.ems.dead_awaiting.current
 
 
 # --- 6. people are not created; deaths as expected ------------------------------------------------
@@ -568,14 +579,16 @@ def test_docs_worked_example() -> None:
     assert warned == ["z22", "z32", "z33", "z43", "z44"]
     assert run.warning.issued_at[12] == pytest.approx(20.6, abs=0.05)
     assert k["people_in_aegl2_zone"] == 100.0 and k["people_in_aegl3_zone"] == 0.0
-    assert k["deaths"] == 0.0 and k["deaths_expected"] < 1e-12
-    assert k["injured_needing_hospital"] == 53.0
+    assert k["deaths"] == 0.0 and k["deaths_expected_from_exposure"] < 1e-12
+    assert k["injured_needing_hospital"] == 53.0 and k["injured_immediate"] == 0.0
     assert k["person_minutes_above_aegl2"] == pytest.approx(4882, abs=1)
     assert math.isinf(k["warning_90pct_aegl2_min"])          # night reach: at most 75 % alerted
     assert run.warning.alerted[12, -1] == pytest.approx(0.75, abs=1e-6)
-    assert k["time_to_hospital_p50_min"] == pytest.approx(79, abs=1)
-    assert k["time_to_hospital_p90_min"] == pytest.approx(143, abs=1)
-    assert k["hospital_peak_load"] == 48.0 and k["casualties_not_admitted"] == 0.0
+    assert k["time_to_hospital_p50_min"] == pytest.approx(90, abs=1)
+    assert k["time_to_hospital_p90_min"] == pytest.approx(144, abs=1)
+    assert k["hospital_peak_load"] == 48.0 and k["casualties_not_admitted"] == 5.0
+    assert k["deaths_awaiting_care"] == k["deaths_in_care"] == 0.0
+    assert k["deaths_expected"] == pytest.approx(0.64, abs=0.005)
 
 
 def test_docs_figure_script_draws_the_footprint(tmp_path: Path) -> None:

@@ -121,8 +121,9 @@ def test_with_replaces_plan_and_no_warning_order_nobody_is_officially_warned(giv
     assert result.kpis["warning_90pct_aegl2_min"] == math.inf
     assert float(result.timeseries["alerted"].max()) == 0.0
     # Nobody acts: whatever the instruction, the outcome is the same.
-    assert result.kpis["deaths_expected"] == result.kpis["deaths_expected_if_all_shelter"] \
-        == result.kpis["deaths_expected_if_all_evacuate"]
+    k = result.kpis
+    assert k["deaths_expected_from_exposure"] == k["deaths_expected_if_all_shelter"] \
+        == k["deaths_expected_if_all_evacuate"]
 
 
 @pytest.mark.parametrize("plan, action, counterfactual", [
@@ -135,7 +136,7 @@ def test_an_instruction_order_overrides_the_plans_instruction(plan, action,
     follows the order's instruction, whatever response.instruction says."""
     result, _ = run_kept({"source.release": CHLORINE, "response.instruction": plan,
                           **orders((0.0, action, ZONES))})
-    assert result.kpis["deaths_expected"] == result.kpis[counterfactual]
+    assert result.kpis["deaths_expected_from_exposure"] == result.kpis[counterfactual]
     assert result.kpis["deaths_expected_if_all_shelter"] != result.kpis[
         "deaths_expected_if_all_evacuate"]
 
@@ -158,7 +159,7 @@ def test_an_earlier_shelter_order_never_raises_expected_deaths(replication: int,
         result, _ = run_kept({"source.release": CHLORINE, **INSTANT, "response.ambulances": 0,
                               **orders((at, "shelter_in_place", ZONES),
                                        replaces_plan=replaces_plan)}, replication)
-        deaths.append(result.kpis["deaths_expected"])
+        deaths.append(result.kpis["deaths_expected_from_exposure"])
     assert all(a <= b + 1e-12 for a, b in zip(deaths, deaths[1:], strict=False)), deaths
     assert deaths[0] < deaths[-1]
 

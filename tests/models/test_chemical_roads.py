@@ -184,10 +184,12 @@ def test_a_team_cut_off_from_the_scene_waits_until_a_road_reopens() -> None:
 def test_ambulances_cut_off_from_their_base_reach_hospital_later() -> None:
     """The ambulance base node is shut in until 90 min: every trip starts after that."""
     base = {**FIRE_ONLY, "response.hazmat_teams": []}
-    open_result, _ = run_kept(overrides=base)
-    shut_result, _ = run_kept(overrides={**base, **closing("ne-amb", "amb-hosp", reopen=90.0)})
-    assert open_result.kpis["time_to_hospital_p50_min"] < shut_result.kpis[
-        "time_to_hospital_p50_min"]
+    open_result, open_run = run_kept(overrides=base)
+    shut_result, shut_run = run_kept(overrides={**base, **closing("ne-amb", "amb-hosp",
+                                                                  reopen=90.0)})
+    assert min(open_run.ems.admitted_at) < 90.0 < min(shut_run.ems.admitted_at)
+    assert open_result.kpis["casualties_not_admitted"] < shut_result.kpis[
+        "casualties_not_admitted"]
     assert shut_result.kpis["injured_needing_hospital"] == open_result.kpis[
         "injured_needing_hospital"]
 
@@ -254,14 +256,15 @@ def test_evacuating_downwind_through_the_plume_costs_more_than_upwind(replicatio
 
     down, _ = run_kept(overrides=to("city"), replication=replication)
     up, _ = run_kept(overrides=to("far_sw"), replication=replication)
-    assert down.kpis["deaths_expected"] > up.kpis["deaths_expected"]
+    assert down.kpis["deaths_expected_from_exposure"] > up.kpis["deaths_expected_from_exposure"]
     assert down.kpis["person_minutes_above_aegl2"] > up.kpis["person_minutes_above_aegl2"]
 
 
 def test_when_everyone_evacuates_the_instruction_given_is_the_all_evacuate_counterfactual(
 ) -> None:
     result, _ = run_kept("tanker-chlorine", {"response.instruction": "evacuate"})
-    assert result.kpis["deaths_expected"] == result.kpis["deaths_expected_if_all_evacuate"]
+    assert result.kpis["deaths_expected_from_exposure"] == result.kpis[
+        "deaths_expected_if_all_evacuate"]
     assert result.kpis["evacuees_cut_off"] == 0
 
 
@@ -302,21 +305,19 @@ def test_a_network_changes_neither_the_plume_nor_the_footprints() -> None:
 
 # KPIs of tiny-plume (root seed 1, replication 0) computed by the model as it was before roads
 # and orders existed (commit e27c314): without [roads] nothing may move, not even in the last bit.
+# (The EMS figures left this pin in issue 15 on purpose: casualties now deteriorate and die while
+# they wait, and times count the never-admitted as +inf.)
 BEFORE_ROADS = {
     "ammonia as bundled": ({}, {
-        "deaths_expected": 1.26637826041218e-23, "person_minutes_above_aegl2": 4881.983333333333,
-        "injured_needing_hospital": 53.0, "release_stopped_min": 41.55692794464435,
-        "time_to_hospital_p50_min": 78.8853645305262,
-        "time_to_hospital_p90_min": 143.49535899794327,
-        "ambulance_utilisation": 0.9568923903595437}),
+        "deaths_expected_from_exposure": 1.26637826041218e-23,
+        "person_minutes_above_aegl2": 4881.983333333333,
+        "injured_needing_hospital": 53.0, "release_stopped_min": 41.55692794464435}),
     "chlorine, three zones evacuate": (
         {"source.release": CHLORINE, "response.evacuate_zones": ["z32", "z33", "z43"]}, {
-            "deaths_expected": 3.9429867774723952,
+            "deaths_expected_from_exposure": 3.9429867774723952,
             "deaths_expected_if_all_evacuate": 3.9429867813213395,
             "deaths_expected_if_all_shelter": 3.165745684334394,
-            "person_minutes_above_aegl2": 97430.22777777776, "injured_needing_hospital": 1256.0,
-            "time_to_hospital_p50_min": 79.70943326050465,
-            "time_to_hospital_p90_min": 144.31942772792172}),
+            "person_minutes_above_aegl2": 97430.22777777776, "injured_needing_hospital": 1256.0}),
 }
 
 
@@ -388,8 +389,8 @@ def test_docs_tanker_example() -> None:
                                 root_seed=722)
     k = evacuated.kpis
     assert (round(k["evacuation_trip_p50_min"]), round(k["evacuation_trip_p90_min"])) == (12, 20)
-    assert (round(k["deaths_expected"], 1), round(k["deaths_expected_if_all_shelter"], 1)) == (
-        52.5, 50.0)
+    assert (round(k["deaths_expected_from_exposure"], 1),
+            round(k["deaths_expected_if_all_shelter"], 1)) == (52.5, 50.0)
     first_hops = {(moved.roads.zone_node[z], segments[0][1] if segments else None, let_out)
                   for z, _, _, segments, let_out in moved.release_roads.platoons}
     assert first_hops == {("li", "wang", True), ("town_e", "town_c", False),
