@@ -288,5 +288,7 @@ def _binomial(n: int, p: float, u: float) -> int:
     while u > cumulative and k < n:
         prob *= (n - k) / (k + 1) * ratio
         k += 1
+        if prob < cumulative * 1e-17 and k > n * p:
+            break   # past the mode, terms below rounding: the sum cannot reach a u this close to 1
         cumulative += prob
     return k
