@@ -35,8 +35,7 @@ SERIES = (
                "避难场所安置人数（含获救者）", "#08306b", "people", style="dotted"),
     SeriesSpec("trapped", "Trapped, awaiting rescue", "被困待救", "#d95f02", "trapped"),
     SeriesSpec("rescued", "Rescued", "已获救", "#1b9e77", "trapped"),
-    SeriesSpec("dead", "Dead, all causes", "死亡（合计）", "#111111", "casualties",
-               style="dotted"),
+    SeriesSpec("dead", "Dead", "死亡", "#111111", "casualties", style="dotted"),   # all causes
     SeriesSpec("dead_at_peak", "Dead at the peak (drowning, collapse)",
                "洪峰时死亡（溺亡、房屋倒塌）", "#6a3d9a", "casualties"),
     SeriesSpec("dead_in_transit", "Dead on the road (caught evacuating)", "转移途中遇水死亡",
