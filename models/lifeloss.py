@@ -18,6 +18,9 @@ Mapping used here (assumptions, stated in docs/models/flood.md):
   >= 2 m/s: Clausen & Clark 1990, total damage of masonry houses); *compromised* if the water
   rises above the highest level they can reach (the floor they are on plus ``reachable_m``);
   *relatively safe* otherwise.
+
+People still waiting for rescue after that face a hazard that grows with the wait
+(:mod:`models.waiting`, the ``[lifeloss.waiting]`` section), on top of the peak's lethality.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
+from models.waiting import WaitingSection
 from sim.config import StrictModel
 
 __all__ = ["LifeLossSection", "hazard_rating", "hazard_class", "lethality",
@@ -56,6 +60,9 @@ class LifeLossSection(StrictModel):
     collapse_velocity_m_s: float = Field(
         default=2.0, ge=0, description="Minimum velocity for that failure (Clausen & Clark "
         "1990).")
+    waiting: WaitingSection = Field(
+        default_factory=WaitingSection, description="Risk while waiting for rescue "
+        "(models/waiting.py; docs/models/flood.md, 'Risk while waiting').")
 
 
 def hazard_rating(depth: np.ndarray | float, velocity: np.ndarray | float,

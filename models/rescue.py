@@ -35,6 +35,7 @@ from models.geo import distance_matrix_km
 from models.orders import OrdersSection
 from models.response.orders import decided_at
 from models.response.roads import travel_minutes
+from models.waiting import WaitingRisk
 from models.zones import Zone
 from sim.config import StrictModel
 from sim.monitors import LevelMonitor, TallyMonitor
@@ -91,7 +92,7 @@ class RescueRequest:
     equal counts are still different calls."""
 
     __slots__ = ("zone", "created", "_people", "upper", "danger", "number", "home",
-                 "in_vehicle", "first_reached", "done", "waiting")
+                 "in_vehicle", "first_reached", "done", "waiting", "risk_at")
 
     def __init__(self, zone: int, created: float, people: np.ndarray, upper: np.ndarray,
                  danger: int, number: int, home: int, in_vehicle: bool) -> None:
@@ -105,6 +106,7 @@ class RescueRequest:
         self.in_vehicle = in_vehicle          # caught on the road while evacuating
         self.first_reached = math.inf
         self.done = False
+        self.risk_at = created                # survival drawn up to here (models.waiting)
 
     @property
     def people(self) -> np.ndarray:
@@ -149,13 +151,18 @@ class RescueService:
     """Dispatcher and teams for one replication.
 
     ``on_rescued(request, counts_by_group, upper_by_group)`` is called when a trip brings people
-    out; it moves them in the population ledger and to shelters.
+    out; it moves them in the population ledger and to shelters. ``risk`` (a
+    :class:`models.waiting.WaitingRisk`, optional) draws deaths while people wait: a request is
+    brought up to date before a team takes people from it, and the people taken face it until
+    the team has reached them and finished its rescue work there.
     """
 
     def __init__(self, env: simpy.Environment, section: RescueSection, zones: Sequence[Zone],
                  on_rescued: Callable[[RescueRequest, np.ndarray, np.ndarray], None],
-                 trace: Trace, orders: OrdersSection | None = None) -> None:
+                 trace: Trace, orders: OrdersSection | None = None,
+                 risk: WaitingRisk | None = None) -> None:
         self.env = env
+        self.risk = risk
         self.section = section
         self.zones = zones
         self.on_rescued = on_rescued
@@ -258,12 +265,19 @@ class RescueService:
             yield self._wake
             self._wake = self.env.event()
             queue = self._queue
+            risk = self.risk
             while self.idle:
                 while queue and (queue[0][2].done or queue[0][2].waiting == 0):
                     heapq.heappop(queue)
                 if not queue:
                     break
                 req = queue[0][2]
+                if risk is not None:
+                    # Who is still alive to be taken: survival up to now (lazy, exact).
+                    risk.bring_up_to_date(req)
+                    if req.waiting == 0:
+                        self.drop(req)
+                        continue
                 position, there = self._fastest(req.zone)
                 unit = self.idle.pop(position)
                 load = min(req.waiting, unit.spec.people_per_trip)
@@ -324,16 +338,26 @@ class RescueService:
         else:                     # helicopters fly the rescued straight back to base
             back = travel_minutes(self._distance_rows[unit.base][req.zone], spec.air_speed_kmh)
             unit.lon, unit.lat, unit.place = spec.base_lon, spec.base_lat, unit.base
-        self._after(there + people * spec.minutes_per_person + back, self._end_trip, unit, req,
-                    take, take_upper, people, env.now)
+        rescue = people * spec.minutes_per_person
+        self._after(there + rescue + back, self._end_trip, unit, req, take, take_upper, people,
+                    env.now, env.now + there + rescue)
 
     def _end_trip(self, unit: _Unit, req: RescueRequest, take: np.ndarray,
-                  take_upper: np.ndarray, people: int, started: float) -> None:
-        """The trip of ``unit`` that started at ``started`` brings ``people`` out now."""
+                  take_upper: np.ndarray, people: int, started: float, picked_up: float) -> None:
+        """The trip of ``unit`` that started at ``started`` brings ``people`` out now (those of
+        them who survived the wait until ``picked_up``, the end of the rescue work there)."""
         env, spec = self.env, unit.spec
-        self.rescue_times.observe(env.now - req.created, people)
-        self.rescued += people
-        self.on_rescued(req, take, take_upper)
+        if self.risk is not None:
+            dead, dead_upper = self.risk.until_pickup(req, take.tolist(), take_upper.tolist(),
+                                                      started, picked_up)
+            if any(dead):
+                take = take - np.array(dead, dtype=np.int64)
+                take_upper = take_upper - np.array(dead_upper, dtype=np.int64)
+                people -= sum(dead)
+        if people:
+            self.rescue_times.observe(env.now - req.created, people)
+            self.rescued += people
+            self.on_rescued(req, take, take_upper)
         if self.trace.enabled:
             self.trace.log(env.now, "rescued", f"team-{spec.id}-{unit.index}",
                            self.zones[req.zone].id, people)

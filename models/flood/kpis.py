@@ -47,6 +47,10 @@ KPIS: tuple[Kpi, ...] = (
         "1小时内到达的救援请求比例", "share", better="higher"),
     DEATHS,
     DEATHS_EXPECTED,
+    Kpi("deaths_while_waiting", "Deaths while waiting for rescue (in the deaths)",
+        "等待救援期间死亡人数（计入死亡人数）", "people", better="lower"),
+    Kpi("deaths_while_waiting_expected", "Expected deaths while waiting for rescue",
+        "等待救援期间期望死亡人数", "people", better="lower"),
     Kpi("deaths_per_million", "Deaths per million residents (this event)",
         "每百万人口死亡率（本次灾害）", "per million",
         Target("<", 1.3, "Zhumadian plan 2022, table 1 #7 (< 1.3 per million per year; "

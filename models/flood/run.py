@@ -17,6 +17,9 @@ One replication, in order of events (details in docs/models/flood.md):
 5. At the zone's peak, people still in the water face the lethality of their hazard rating
    (:mod:`models.lifeloss`); deaths are drawn from the replication's stream, the expected value
    is recorded too.
+6. People waiting for rescue also die at a rate that grows with their wait
+   (:mod:`models.waiting`): a call's survival is brought up to date when a team takes people
+   from it, at the zone's peak, in a periodic sweep and at the end of the run.
 
 Commanders' timed decisions (the scenario's ``[orders]``, :mod:`models.orders`) move warning
 issuance, shelter opening, team call-out and mutual aid, supply release and road closures; each
@@ -54,6 +57,7 @@ from models.response.roads import (
 )
 from models.shelters import Shelters
 from models.supplies import SupplyChain
+from models.waiting import WaitingHazard, WaitingRisk
 from models.warnings import WARNING_ACTIONS
 from sim.monitors import LevelMonitor
 from sim.runner import ReplicationContext, report_grid
@@ -100,7 +104,21 @@ class FloodRun:
         first_issue = float(np.min(self.warnings.issued_at)) if self.n_zones else math.inf
         self.shelters.schedule_opening(first_issue if math.isfinite(first_issue) else 0.0,
                                        sc.orders)
-        self.rescue = RescueService(env, sc.rescue, zones, self._rescued, ctx.trace, sc.orders)
+        # Deaths by cause (``dead`` is the ledger's total): at a zone's peak, on the road, and
+        # while waiting for rescue (the waiting risk's own monitor).
+        self.dead_at_peak = LevelMonitor(env, "dead_at_peak")
+        self.dead_in_transit = LevelMonitor(env, "dead_in_transit")
+        self.waiting_risk: WaitingRisk | None = None
+        self.dead_while_waiting = LevelMonitor(env, "dead_while_waiting")   # stays 0 if disabled
+        if sc.lifeloss.waiting.enabled:
+            hazard = WaitingHazard.draw(sc.lifeloss.waiting, streams["waiting"])
+            self.waiting_risk = WaitingRisk(env, hazard, streams["waiting.deaths"],
+                                            self._recede_times(), self._died_waiting)
+            self.dead_while_waiting = self.waiting_risk.dead
+        self.rescue = RescueService(env, sc.rescue, zones, self._rescued, ctx.trace, sc.orders,
+                                    risk=self.waiting_risk)
+        if self.waiting_risk is not None:
+            env.process(self._sweeps(sc.lifeloss.waiting.sweep_every))
         self.roads: RoadNetwork | None = None
         if sc.roads is not None:
             self.roads = RoadNetwork(sc.roads, zones, self._depth, sc.evacuation.closure_depth_m)
@@ -185,6 +203,18 @@ class FloodRun:
             return self.hazard.peak_depth() > 0
         peak = {gauge: float(np.max(series)) for gauge, series in stages.items()}
         return np.array([peak[z.gauge] - z.ground_elevation_m > -margin for z in self.zones])
+
+    def _recede_times(self) -> list[float]:
+        """Per zone, the first minute after its peak when the water is back below the rescue
+        depth (inf: not within the field's times); people there are no longer cut off."""
+        times, depth = self.hazard.times, self.hazard.depth
+        limit = self.sc.rescue.rescue_depth_m
+        out = []
+        for z in range(self.n_zones):
+            i = int(np.searchsorted(times, self.peak_time[z]))
+            below = np.flatnonzero(depth[z, i:] < limit)
+            out.append(float(times[i + below[0]]) if below.size else math.inf)
+        return out
 
     def _depth(self, zone: int, t: float) -> float:
         return self.hazard.depth_at(zone, t)
@@ -360,6 +390,7 @@ class FloodRun:
         dead = self.lifeloss_rng.binomial(people, p)
         self.deaths_expected += float(people @ p)
         self.ledger.move(home, State.IN_TRANSIT, State.DEAD, dead)
+        self._count(self.dead_in_transit, dead)
         survivors = people - dead
         self.ledger.move(home, State.IN_TRANSIT, State.TRAPPED, survivors)
         self.trapped_total += survivors
@@ -402,7 +433,11 @@ class FloodRun:
         """Deaths among people still in the water of zone z at its peak."""
         sc, ll = self.sc, self.sc.lifeloss
         depth, velocity = self.peak_depth[z], self.peak_velocity[z]
-        waiting = [r for r in self.rescue.by_zone.get(z, []) if r.waiting > 0]
+        in_zone = self.rescue.by_zone.get(z, [])
+        if self.waiting_risk is not None:
+            # The waiting risk up to the peak first: the peak meets those still alive.
+            self.waiting_risk.sweep(in_zone)
+        waiting = [r for r in in_zone if r.waiting > 0]
         if waiting:
             people = np.array([r.people for r in waiting])                    # (R, G)
             upper = np.array([r.upper for r in waiting])
@@ -415,6 +450,7 @@ class FloodRun:
             dead_upper = self.lifeloss_rng.binomial(upper, p_upper)
             self.deaths_expected += float((ground * p_ground).sum() + upper.sum() * p_upper)
             dead = dead_ground + dead_upper
+            self._count(self.dead_at_peak, dead)
             for i in np.flatnonzero(dead.any(axis=1)).tolist():   # requests with deaths
                 req, d = waiting[i], dead[i]
                 req.people = req.people - d
@@ -431,6 +467,32 @@ class FloodRun:
                 dead = self.lifeloss_rng.binomial(ground, p)
                 self.deaths_expected += float(ground @ p)
                 self.ledger.move(z, state, State.DEAD, dead)
+                self._count(self.dead_at_peak, dead)
+
+    @staticmethod
+    def _count(monitor: LevelMonitor, dead: np.ndarray) -> None:
+        n = int(dead.sum())
+        if n:
+            monitor.record(monitor.current + n)
+
+    # --- waiting for rescue ------------------------------------------------------------------
+
+    def _died_waiting(self, req: RescueRequest, dead: list[int]) -> None:
+        """``dead[g]`` of ``req``'s people died while waiting (their counts are already off)."""
+        self.ledger.move(req.home, State.TRAPPED, State.DEAD, dead)
+        if req.waiting == 0:
+            self.rescue.drop(req)
+
+    def _sweeps(self, every: float):
+        """Bring every waiting call up to date every ``every`` minutes (for the series: the
+        deaths' distribution does not depend on it)."""
+        while True:
+            yield self.env.timeout(every)
+            self._sweep()
+
+    def _sweep(self) -> None:
+        if self.waiting_risk is not None:
+            self.waiting_risk.sweep(self.rescue.requests)
 
     # --- rescue outcome ----------------------------------------------------------------------
 
@@ -460,7 +522,9 @@ class FloodRun:
         counts = ledger.counts
         evacuated = counts[risk][:, [State.PUBLIC_SHELTER, State.SELF_ARRANGED]].sum()
         trapped = float(self.trapped_total.sum())
+        self._sweep()   # the people still waiting face their risk up to now (the horizon)
         deaths = float(ledger.state_total(State.DEAD))
+        waiting = self.waiting_risk
         reach = self.rescue.reach_times.values
         n_units = len(self.rescue.units)
         return {
@@ -480,7 +544,9 @@ class FloodRun:
             "rescue_reach_p90_min": float(np.quantile(reach, 0.9)) if reach.size else math.nan,
             "rescue_reached_within_1h": float((reach <= 60).mean()) if reach.size else math.nan,
             "deaths": deaths,
-            "deaths_expected": self.deaths_expected,
+            "deaths_expected": self.deaths_expected + (waiting.expected if waiting else 0.0),
+            "deaths_while_waiting": float(waiting.deaths) if waiting else 0.0,
+            "deaths_while_waiting_expected": waiting.expected if waiting else 0.0,
             "deaths_per_million": deaths / total * 1e6 if total else math.nan,
             "shelter_peak_occupancy": self.shelters.peak_occupancy(),
             "shelter_turned_away": float(self.shelters.turned_away),
@@ -491,7 +557,11 @@ class FloodRun:
         }
 
     def series(self) -> Mapping[str, LevelMonitor]:
+        self._sweep()   # the people still waiting face their risk up to now (the horizon)
         out = {state.label: monitor for state, monitor in self.ledger.monitors.items()}
+        out["dead_at_peak"] = self.dead_at_peak
+        out["dead_in_transit"] = self.dead_in_transit
+        out["dead_while_waiting"] = self.dead_while_waiting
         out["shelter_occupants"] = self.shelters.total
         out["rescue_teams_busy"] = self.rescue.busy
         if self.supplies is not None:

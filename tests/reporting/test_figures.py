@@ -155,7 +155,9 @@ def test_timeline_panels_axes_and_legend(tiny_figures) -> None:
         "Shelter occupants, all (incl. rescued)"]
     assert legend_texts(by_title["Trapped and rescued"]) == [
         "Trapped, awaiting rescue", "Rescued"]
-    assert legend_texts(by_title["Casualties"]) == ["Dead"]
+    assert legend_texts(by_title["Casualties"]) == [
+        "Dead", "Dead at the peak (drowning, collapse)", "Dead on the road (caught evacuating)",
+        "Dead while waiting for rescue"]
 
 
 def test_timeline_lines_are_medians_with_a_band_per_series(tiny, tiny_figures) -> None:
@@ -172,11 +174,13 @@ def test_timeline_lines_are_medians_with_a_band_per_series(tiny, tiny_figures) -
 
 def test_timeline_omits_all_zero_series_and_says_so(tiny) -> None:
     scenario, results = tiny
-    frame = timeseries_frame(results).assign(dead=0.0)
+    frame = timeseries_frame(results).assign(dead=0.0, dead_at_peak=0.0, dead_in_transit=0.0,
+                                             dead_while_waiting=0.0)
     fig = timeline_figure(frame, "No deaths", spec_for(scenario))
     assert "Casualties" not in panels(fig)
     note = figure_texts(fig)
-    assert "Not shown (zero throughout): Dead." in note
+    assert ("Not shown (zero throughout): Dead, Dead at the peak (drowning, collapse), "
+            "Dead on the road (caught evacuating), Dead while waiting for rescue.") in note
     assert "median of 2 replications" in note and "5%–95% range" in note
 
 
