@@ -15,10 +15,10 @@ Missing and infinite values are handled explicitly, the same way everywhere:
   deviation and confidence interval are NaN (not estimable); ``n_inf`` counts them, and the
   report and dashboard show such a mean as words (:mod:`reporting.censored`), never as "inf":
   for these KPIs read the median, the quantiles and the probability of meeting the target. A
-  target such as ``< 10`` or ``<= 60`` is not met by inf (and ``> x`` is). A paired difference with one infinite side is ±inf;
-  when both sides are the same infinity the difference is undetermined (both censored at the
-  horizon): it is left out of the mean and counted in ``n_undetermined``, and it is a tie for
-  ``share_better``.
+  target such as ``< 10`` or ``<= 60`` is not met by inf (and ``> x`` is). A paired difference
+  with one infinite side is ±inf (counted in ``n_one_never``); when both sides are the same
+  infinity the difference is undetermined (both censored at the horizon): it is left out of
+  the mean and counted in ``n_undetermined``, and it is a tie for ``share_better``.
 """
 
 from __future__ import annotations

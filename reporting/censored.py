@@ -55,7 +55,7 @@ def mean_text(mean: float, n_never: int, n: int, fmt: Callable[[float], str],
     if n_never <= 0 or n <= 0:
         return value_text(mean, fmt, lang)
     if n_never >= n:
-        return _MEAN_ALL[_lang(lang)].format(n=n)
+        return never_text(lang) if n == 1 else _MEAN_ALL[_lang(lang)].format(n=n)
     return _MEAN_SOME[_lang(lang)].format(k=n_never, n=n)
 
 
