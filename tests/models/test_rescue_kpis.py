@@ -196,3 +196,41 @@ def test_more_boats_never_raise_the_honest_quantiles(capacity_pairs, kpi):
         a, b = base[kpi], more[kpi]
         assert not (math.isnan(a) or math.isnan(b))
         assert b <= a * 1.05 or a == INF, (kpi, a, b)
+
+
+# --- the warning lead time counts everyone at risk ------------------------------------------
+
+NOBODY_WARNED = {"warnings.channels.0.reach_day": 0.0, "warnings.channels.0.reach_night": 0.0,
+                 "warnings.channels.1.reach_day": 0.0, "warnings.channels.1.reach_night": 0.0,
+                 "warnings.door_to_door.workers": 0}
+
+
+def test_nobody_warned_before_the_water_gives_zero_lead_time_not_nan():
+    """Before issue 15 the median was over those warned in time only: NaN here, and raised by
+    leaving out the people warned late. Now everyone at risk counts, not warned in time = 0."""
+    scenario = _breach(**NOBODY_WARNED)
+    k = run_replication(build, scenario, 0, 1, scenario.horizon).kpis
+    assert k["population_at_risk"] > 0 and k["warning_coverage"] == 0.0
+    assert k["warning_lead_time_p50_min"] == 0.0
+
+
+def test_lead_time_median_is_over_everyone_at_risk():
+    """Hand check on tiny-flood: the median over the people warned in time plus everyone else
+    at 0 min, computed here from the run's own cohorts."""
+    from testkit import run_kept
+
+    from models.flood.run import _weighted_median
+
+    scenario = _breach()
+    result, run = run_kept(scenario)
+    risk = run.at_risk_zone
+    before = run.grid[None, :] < run.arrival[:, None]
+    warned = (run.cohorts.alerted.sum(axis=1) * before)[risk].ravel()
+    lead = (run.arrival[:, None] - run.grid[None, :])[risk].ravel()
+    at_risk = float(run.people[risk].sum())
+    late_or_never = at_risk - warned.sum()
+    assert late_or_never > 0
+    expected = _weighted_median(np.append(lead, 0.0), np.append(warned, late_or_never))
+    assert result.kpis["warning_lead_time_p50_min"] == expected
+    # Never above the median over those warned in time (what it used to report).
+    assert expected <= _weighted_median(lead, warned)
