@@ -11,7 +11,7 @@ from datetime import date
 import pandas as pd
 from matplotlib.figure import Figure
 
-from dashboard.comparison import Comparison, Experiment
+from dashboard.comparison import Comparison, Experiment, ranked_by_median, shown
 from dashboard.i18n import format_value, kpi_label, tr
 from experiments.report import forest_figure, target_figure
 from models.kpis import describe
@@ -61,7 +61,11 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "—"
+        if math.isinf(value):   # "not within the horizon" (reporting.censored)
+            return tr("no_value", "en") if value > 0 else f"-({tr('no_value', 'en')})"
         return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "—"
     return str(value)
 
 
@@ -81,16 +85,22 @@ def briefing_html(experiment: Experiment, comparison: Comparison, lang: str = "e
              f"<b>{html.escape(spec.title or spec.name)}</b></p>",
              f"<p><b>{w['question']}</b>: "
              f"{html.escape(w['question_text'].format(kpi=label))}</p>"]
+    # Some run never within the horizon (+inf): the means say nothing, the medians rank.
+    middle = "p50" if ranked_by_median(comparison) else "mean"
     if best is not None:
         line = (f"<b>{w['best']}</b>: {html.escape(str(best['option']))} — "
-                f"{html.escape(format_value(float(best['mean']), unit, lang))}")
+                f"{html.escape(format_value(float(best[middle]), unit, lang))}")
         if len(base_row) and best["option"] != baseline:
             line += (f" ({w['baseline']} {html.escape(str(baseline))}: "
-                     f"{html.escape(format_value(float(base_row['mean'].iloc[0]), unit, lang))})")
+                     f"{html.escape(format_value(float(base_row[middle].iloc[0]), unit, lang))})")
+        if middle == "p50":
+            line += f" · {html.escape(tr('ranking_median', lang))}"
         parts.append(f"<p class='key'>{line}</p>")
-    shown = ranking[["option", "mean", "ci_low", "ci_high", "p5", "p95"]].rename(columns={
+    table = shown(ranking[["option", "n", "n_inf", "mean", "ci_low", "ci_high", "p5", "p50",
+                           "p95"]], kpi, lang)
+    table = table.drop(columns=["n", "n_inf"]).rename(columns={
         "option": tr("option", lang), "mean": tr("mean", lang)})
-    parts.append(f"<h2>{html.escape(label)}</h2>" + _table(shown))
+    parts.append(f"<h2>{html.escape(label)}</h2>" + _table(table))
     diffs = comparison.differences
     if not diffs.empty:
         parts.append(f"<h3>{w['diff']}</h3>" + _img(forest_figure(diffs, kpi)))

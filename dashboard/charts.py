@@ -138,16 +138,27 @@ def timeline_figures(results: Sequence[ReplicationResult], scenario: ScenarioBas
 # --- option comparison -------------------------------------------------------------------------
 
 def ranking_figure(summary: pd.DataFrame, kpi: str, lang: str = "en") -> go.Figure:
-    """Options' means with 95 % confidence intervals, in the given (ranked) order."""
-    fig = go.Figure(go.Scatter(
-        x=summary["mean"], y=summary["option"], mode="markers",
-        error_x={"type": "data", "symmetric": False,
+    """Options' means with 95 % confidence intervals, in the given (ranked) order; where some
+    run was never within the horizon (+inf) the medians instead, without intervals, and the
+    options whose median is itself +inf named in the title (a chart cannot draw infinity)."""
+    if (summary["n_inf"] > 0).any():
+        x = summary["p50"].astype(float)
+        error = None
+    else:
+        x = summary["mean"].astype(float)
+        error = {"type": "data", "symmetric": False,
                  "array": (summary["ci_high"] - summary["mean"]).clip(lower=0),
-                 "arrayminus": (summary["mean"] - summary["ci_low"]).clip(lower=0)},
+                 "arrayminus": (summary["mean"] - summary["ci_low"]).clip(lower=0)}
+    never = summary.loc[np.isinf(x), "option"].astype(str).tolist()
+    fig = go.Figure(go.Scatter(
+        x=x.where(np.isfinite(x)), y=summary["option"], mode="markers", error_x=error,
         marker={"size": 11, "color": "#1f77b4"}))
     fig.update_layout(height=80 + 40 * len(summary), margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       xaxis_title=kpi_label(kpi, lang),
                       yaxis={"autorange": "reversed", "title": ""})
+    if never:
+        fig.update_layout(title={"text": tr("chart_never", lang, options=", ".join(never)),
+                                 "font": {"size": 12}})
     return fig
 
 

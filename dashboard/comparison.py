@@ -6,6 +6,7 @@ statistics stack it does not use (a faster first page).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +25,12 @@ from experiments.run import (
 )
 from experiments.spec import ExperimentSpec, load_spec
 from experiments.store import ResultStore
+from models.kpis import describe
+from reporting.censored import difference_text, mean_text
 from sim.config import ConfigError
 
 __all__ = ["ExperimentError", "Experiment", "load_experiment", "run_small_experiment",
-           "Comparison", "compare", "outcome_choices"]
+           "Comparison", "compare", "outcome_choices", "ranked_by_median", "shown"]
 
 
 class ExperimentError(Exception):
@@ -129,7 +132,9 @@ def compare(experiment: Experiment, kpi: str) -> Comparison:
     spec, table = experiment.spec, experiment.table
     direction = analysis.better_direction(kpi, analysis.outcome_targets(table, spec).get(kpi))
     summary = analysis.kpi_summary(table, spec, [kpi])
-    ranking = summary.sort_values("mean", ascending=direction < 0, kind="stable")
+    # A mean over runs that were never within the horizon (+inf) ranks nothing: the median does.
+    key = "p50" if (summary["n_inf"] > 0).any() else "mean"
+    ranking = summary.sort_values(key, ascending=direction < 0, kind="stable")
     return Comparison(kpi, direction, ranking.reset_index(drop=True),
                       analysis.paired_differences(table, spec, [kpi]),
                       analysis.target_probabilities(table, spec),
@@ -138,3 +143,48 @@ def compare(experiment: Experiment, kpi: str) -> Comparison:
 
 def outcome_choices(experiment: Experiment) -> list[str]:
     return analysis.outcome_kpis(experiment.table, experiment.spec)
+
+
+def ranked_by_median(comparison: Comparison) -> bool:
+    """True when the ranking is by the median: some run of some option was never within the
+    horizon (+inf), so the means are no numbers to rank by."""
+    return bool((comparison.ranking["n_inf"] > 0).any()) if len(comparison.ranking) else False
+
+
+def shown(frame: pd.DataFrame, kpi: str | None = None, lang: str = "en") -> pd.DataFrame:
+    """A table of :mod:`experiments.analysis` as the page shows it: numbers formatted in the
+    KPI's unit (``kpi``'s, where the table is about one KPI), +inf as "not within the horizon",
+    NaN as a dash, never "inf" or "nan" or a blank; a mean over runs with +inf (``n_inf`` > 0)
+    and a mean difference over pairs with +inf on one side (``n_one_never`` > 0) as words. The
+    CSV downloads keep the numbers (+inf written ``inf``)."""
+    from dashboard.i18n import format_value
+
+    unit = describe(kpi).unit if kpi else ""
+
+    def number(value: float) -> str:
+        if unit or math.isnan(value) or math.isinf(value):
+            return format_value(value, unit, lang)
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3g}"
+
+    out = frame.astype(object).copy()
+    for column in frame.columns:
+        if pd.api.types.is_float_dtype(frame[column]):
+            out[column] = [number(float(v)) for v in frame[column]]
+        else:   # an empty note or a missing label: a dash, not a blank
+            out[column] = [("—" if v is None or (isinstance(v, str) and not v.strip())
+                            or (isinstance(v, float) and math.isnan(v)) else v)
+                           for v in out[column]]
+    if {"mean", "n_inf", "n"} <= set(frame.columns):
+        for i in frame.index[frame["n_inf"] > 0]:
+            out.at[i, "mean"] = mean_text(float(frame.at[i, "mean"]), int(frame.at[i, "n_inf"]),
+                                          int(frame.at[i, "n"]), number, lang)
+            for column in ("sd", "ci_low", "ci_high"):
+                if column in out.columns:
+                    out.at[i, column] = "—"
+    if {"mean_diff", "n_one_never", "n_pairs"} <= set(frame.columns):
+        for i in frame.index[frame["n_one_never"] > 0]:
+            out.at[i, "mean_diff"] = difference_text(
+                float(frame.at[i, "mean_diff"]), int(frame.at[i, "n_one_never"]),
+                int(frame.at[i, "n_pairs"]), number, lang)
+            out.at[i, "ci_low"] = out.at[i, "ci_high"] = "—"
+    return out

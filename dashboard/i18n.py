@@ -45,7 +45,16 @@ STRINGS: dict[str, dict[str, str]] = {
     "not_met": {"en": "not met", "zh": "未达标"},
     "no_verdict": {"en": "no value", "zh": "无数值"},
     "met_share": {"en": "met in {k} of {n} runs", "zh": "{n} 次中 {k} 次达标"},
-    "no_value": {"en": "not reached", "zh": "模拟时段内未实现"},
+    # +inf: what a time KPI times did not happen within the simulated horizon (reporting.censored)
+    "no_value": {"en": "not within the horizon", "zh": "未在时限内"},
+    "median_shown": {"en": "median of {n} runs: {k} not within the horizon, so no mean",
+                     "zh": "{n} 次中位数：{k} 次未在时限内，无均值"},
+    "col_value": {"en": "mean (median if a run was not within the horizon)",
+                  "zh": "均值（有未在时限内的重复时为中位数）"},
+    "col_never": {"en": "runs not within the horizon", "zh": "未在时限内次数"},
+    "ranking_median": {"en": "Options ranked by the median (some runs not within the horizon: "
+                       "no mean)", "zh": "方案排序（按中位数：部分重复未在时限内，无均值）"},
+    "chart_never": {"en": "not within the horizon: {options}", "zh": "未在时限内：{options}"},
     "map": {"en": "Map", "zh": "地图"},
     "map_time": {"en": "Time (hours after the start)", "zh": "时间（开始后小时）"},
     "zones": {"en": "Zones", "zh": "区域"},
@@ -213,7 +222,7 @@ def format_value(value: float, unit: str, lang: str = "en") -> str:
     if value is None or math.isnan(value):
         return "—"
     if math.isinf(value):
-        return tr("no_value", lang)
+        return tr("no_value", lang) if value > 0 else f"-({tr('no_value', lang)})"
     if unit == "share":
         return f"{value * 100:.1f} %"
     if unit in ("people", "count", "person-min", "person-h"):

@@ -125,6 +125,13 @@ class KpiCard:
     n: int                 # replications with a value
     target: Target | None
     n_met: int
+    n_never: int = 0       # replications where it was +inf (not within the horizon)
+
+    @property
+    def shows_median(self) -> bool:
+        """True when ``mean`` holds the median: some run was never within the horizon, and a
+        mean over +inf is no number to act on."""
+        return self.n_never > 0
 
     @property
     def met(self) -> bool | None:
@@ -170,7 +177,8 @@ def kpi_cards(results: Sequence[ReplicationResult], model: str | None = None) ->
         kpi = find(name, model)
         target = kpi.target if kpi else None
         n_met = int(sum(target.met(v) for v in values if not math.isnan(v))) if target else 0
-        cards.append(KpiCard(name, kpi.unit if kpi else "", mean, low, high, n, target, n_met))
+        cards.append(KpiCard(name, kpi.unit if kpi else "", mean, low, high, n, target, n_met,
+                             int(np.isinf(values).sum())))
     return cards
 
 
@@ -185,16 +193,19 @@ def shown_cards(cards: Sequence[KpiCard], model: str) -> list[KpiCard]:
 
 def kpi_table(cards: Sequence[KpiCard], lang: str = "en", model: str | None = None
               ) -> pd.DataFrame:
-    """The cards as a table (for display and the CSV download)."""
-    from dashboard.i18n import format_target, kpi_label, tr
+    """The cards as a table (for display and the CSV download), values as a leader reads them:
+    +inf as "not within the horizon", never "inf", "nan" or a blank; the value column is the
+    median where some run was not within the horizon (then counted in its own column)."""
+    from dashboard.i18n import format_target, format_value, kpi_label, tr
 
     low, high = f"p{round(LOW * 100)}", f"p{round(HIGH * 100)}"
     return pd.DataFrame([{
         "kpi": c.name, tr("col_indicator", lang): kpi_label(c.name, lang, model),
-        tr("col_unit", lang): c.unit, "mean": c.mean, low: c.low, high: c.high,
-        tr("replications", lang): c.n,
-        tr("target", lang): format_target(c.target, c.unit, lang) if c.target else "",
-        tr("col_met_in", lang): c.n_met if c.target else None,
+        tr("col_unit", lang): c.unit, tr("col_value", lang): format_value(c.mean, c.unit, lang),
+        low: format_value(c.low, c.unit, lang), high: format_value(c.high, c.unit, lang),
+        tr("replications", lang): c.n, tr("col_never", lang): c.n_never,
+        tr("target", lang): format_target(c.target, c.unit, lang) if c.target else "—",
+        tr("col_met_in", lang): str(c.n_met) if c.target else "—",
     } for c in cards])
 
 

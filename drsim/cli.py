@@ -28,6 +28,7 @@ from models.catalog import MODELS, build, scenario_json_schema
 from models.kpis import describe
 from models.levers import levers_for
 from models.loading import bundled_names, bundled_path, load_scenario
+from reporting.censored import mean_text, value_text
 from sim.config import ConfigError, canonical_hash, read_toml
 from sim.io import write_file
 from sim.output import kpi_summary, write_run
@@ -99,17 +100,21 @@ def validate(
                f"{format_duration(scenario.horizon)}), hash {canonical_hash(scenario)[:16]}")
 
 
-def _format(value: float) -> str:
-    if math.isnan(value):
-        return "–"
-    if math.isinf(value):
-        return "never" if value > 0 else "-inf"
+def _number(value: float) -> str:
     if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
         return f"{value:.3e}"
     return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
 
 
+def _format(value: float) -> str:
+    """A value for the table: +inf "not within the horizon", NaN a dash (reporting.censored)."""
+    return value_text(value, _number)
+
+
 def _kpi_table(results, title: str, model: str | None = None) -> Table:
+    """Mean and 5-95 % range per KPI over the replications. A KPI that was +inf ("not within
+    the horizon") in some run has no usable mean: the cell says in how many runs, and the
+    target column counts the runs that met it (+inf fails "<= 60"), not the mean."""
     summary = kpi_summary(results)
     table = Table(title=title, title_justify="left")
     for column, justify in [("KPI", "left"), ("unit", "left"), ("mean", "right"),
@@ -117,11 +122,18 @@ def _kpi_table(results, title: str, model: str | None = None) -> Table:
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for row in summary.itertuples(index=False):
         info = describe(row.kpi, model)
+        values = [r.kpis.get(row.kpi, math.nan) for r in results]
+        values = [v for v in values if not math.isnan(v)]
+        never = sum(1 for v in values if math.isinf(v))
         target = ""
-        if info.target is not None and not math.isnan(row.mean):
-            target = f"{info.target} {'met' if info.target.met(row.mean) else 'NOT met'}"
-        table.add_row(info.label, info.unit, _format(row.mean), _format(row.p5),
-                      _format(row.p95), target)
+        if info.target is not None and values:
+            if never and len(values) > 1:
+                met = sum(info.target.met(v) for v in values)
+                target = f"{info.target}: met in {met} of {len(values)} runs"
+            else:
+                target = f"{info.target} {'met' if info.target.met(row.mean) else 'NOT met'}"
+        table.add_row(info.label, info.unit, mean_text(row.mean, never, len(values), _number),
+                      _format(row.p5), _format(row.p95), target)
     return table
 
 

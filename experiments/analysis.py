@@ -9,13 +9,16 @@ Missing and infinite values are handled explicitly, the same way everywhere:
 
 * NaN means "not defined in this replication" (e.g. a rescue time when nobody was trapped): it is
   dropped, and each table says how many values (``n``) it used.
-* +inf is a legitimate value, e.g. ``basic_needs_met_hours = inf`` means "never within the
-  horizon". Quantiles treat it as the largest value; a mean containing it is inf, and then its
-  standard deviation and confidence interval are NaN (not estimable); ``n_inf`` counts them. A
-  target such as ``< 10`` is not met by inf. A paired difference with one infinite side is ±inf;
-  when both sides are the same infinity the difference is undetermined (both censored at the
-  horizon): it is left out of the mean and counted in ``n_undetermined``, and it is a tie for
-  ``share_better``.
+* +inf is a legitimate value, e.g. ``basic_needs_met_hours = inf`` or ``rescue_reach_p90_min =
+  inf`` (more than a tenth of all calls never reached) means "never within the horizon".
+  Quantiles treat it as the largest value; a mean containing it is inf, and then its standard
+  deviation and confidence interval are NaN (not estimable); ``n_inf`` counts them, and the
+  report and dashboard show such a mean as words (:mod:`reporting.censored`), never as "inf":
+  for these KPIs read the median, the quantiles and the probability of meeting the target. A
+  target such as ``< 10`` or ``<= 60`` is not met by inf (and ``> x`` is). A paired difference
+  with one infinite side is ±inf (counted in ``n_one_never``); when both sides are the same
+  infinity the difference is undetermined (both censored at the horizon): it is left out of
+  the mean and counted in ``n_undetermined``, and it is a tie for ``share_better``.
 """
 
 from __future__ import annotations
@@ -186,12 +189,14 @@ def _pairs(table: pd.DataFrame, spec: ExperimentSpec, kpis: list[str]) -> pd.Dat
 def paired_differences(table: pd.DataFrame, spec: ExperimentSpec,
                        kpis: list[str] | None = None) -> pd.DataFrame:
     """Per non-baseline option and KPI: option − baseline paired by replication (common random
-    numbers): n_pairs, mean_diff with its 95 % t interval, n_undetermined (both infinite), and
-    the shares of replications where the option is strictly better or worse (KPI direction;
-    NaN for a context figure the catalogue does not judge)."""
+    numbers): n_pairs, mean_diff with its 95 % t interval, n_undetermined (both infinite), the
+    shares of replications where the option is strictly better or worse (KPI direction; NaN for
+    a context figure the catalogue does not judge), and n_one_never: pairs infinite on exactly
+    one side, whose difference is ±inf (then mean_diff is ±inf, not a usable mean: the shares
+    better and worse still are)."""
     kpis = outcome_kpis(table, spec) if kpis is None else [k for k in kpis if k in table.columns]
     columns = ["option", "kpi", "n_pairs", "mean_diff", "ci_low", "ci_high", "n_undetermined",
-               "share_better", "share_worse"]
+               "share_better", "share_worse", "n_one_never"]
     if not kpis or table.empty:
         return pd.DataFrame(columns=columns)
     pairs = _pairs(table, spec, kpis)
@@ -213,7 +218,8 @@ def paired_differences(table: pd.DataFrame, spec: ExperimentSpec,
     counts = pairs.groupby(keys, observed=True, sort=True).agg(
         n_pairs=("value", "size"), n_undetermined=("undetermined", "sum"),
         share_better=("better", "mean"), share_worse=("worse", "mean"))
-    out = counts.join(moments[["mean", "ci_low", "ci_high"]]).rename(columns={"mean": "mean_diff"})
+    out = counts.join(moments[["mean", "ci_low", "ci_high", "n_inf"]]).rename(
+        columns={"mean": "mean_diff", "n_inf": "n_one_never"})
     return _plain(out.reset_index())[columns]
 
 

@@ -22,6 +22,7 @@ from experiments.sensitivity import EXPLAIN_NEGATIVE, sensitivity
 from experiments.spec import ExperimentSpec
 from experiments.store import ResultStore
 from models.kpis import describe
+from reporting.censored import difference_text, mean_text, never_text
 from reporting.figures import new_figure, png_bytes
 from sim.io import write_file
 
@@ -76,6 +77,12 @@ def forest_figure(diffs: pd.DataFrame, kpi: str) -> Figure:
     fig = _figure(8.0, 4.0)
     ax = fig.add_subplot()
     rows = diffs[diffs["kpi"] == kpi].reset_index(drop=True)
+    # A mean difference with "never" on one side is ±inf: not drawn, named below the axes.
+    unusable = rows[~np.isfinite(rows["mean_diff"].to_numpy(dtype=float))]
+    rows = rows[np.isfinite(rows["mean_diff"].to_numpy(dtype=float))].reset_index(drop=True)
+    if len(unusable):
+        fig.text(0.01, 0.005, "No mean difference (" + never_text() + " on one side): "
+                 + ", ".join(unusable["option"].astype(str)), fontsize=8)
     y = np.arange(len(rows))[::-1]
     ax.errorbar(rows["mean_diff"], y, xerr=[rows["mean_diff"] - rows["ci_low"],
                                             rows["ci_high"] - rows["mean_diff"]],
@@ -169,8 +176,8 @@ def _markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
             if math.isnan(value):
                 return "–"
             if math.isinf(value):
-                return "never" if value > 0 else "-inf"
-            return f"{value:,.{digits}g}" if abs(value) < 1e5 else f"{value:,.0f}"
+                return never_text() if value > 0 else f"-({never_text()})"
+            return _number(value, digits)
         return str(value)
 
     header = "| " + " | ".join(frame.columns) + " |"
@@ -178,6 +185,36 @@ def _markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
     body = ["| " + " | ".join(cell(v) for v in row) + " |"
             for row in frame.itertuples(index=False)]
     return "\n".join([header, rule, *body])
+
+
+def _number(value: float, digits: int = 3) -> str:
+    return f"{value:,.{digits}g}" if abs(value) < 1e5 else f"{value:,.0f}"
+
+
+def shown_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """:func:`analysis.kpi_summary` rows as the report shows them: a mean over runs some of
+    which were never within the horizon (``n_inf`` > 0) is words, not inf (with its sd and
+    interval, which are not estimable then); the quantiles stay (+inf in words)."""
+    out = rows.astype({c: object for c in ("mean", "sd", "ci_low", "ci_high")})
+    censored = rows["n_inf"] > 0
+    for i in rows.index[censored]:
+        out.at[i, "mean"] = mean_text(float(rows.at[i, "mean"]), int(rows.at[i, "n_inf"]),
+                                      int(rows.at[i, "n"]), _number)
+        for column in ("sd", "ci_low", "ci_high"):
+            out.at[i, column] = "–"
+    return out
+
+
+def shown_differences(rows: pd.DataFrame) -> pd.DataFrame:
+    """:func:`analysis.paired_differences` rows as shown: a mean difference over pairs some of
+    which had "never" on one side is words (the shares better and worse still count them)."""
+    out = rows.astype({c: object for c in ("mean_diff", "ci_low", "ci_high")})
+    for i in rows.index[rows["n_one_never"] > 0]:
+        out.at[i, "mean_diff"] = difference_text(float(rows.at[i, "mean_diff"]),
+                                                 int(rows.at[i, "n_one_never"]),
+                                                 int(rows.at[i, "n_pairs"]), _number)
+        out.at[i, "ci_low"] = out.at[i, "ci_high"] = "–"
+    return out
 
 
 def write_report(folder: str | Path) -> list[Path]:
@@ -237,8 +274,17 @@ def write_report(folder: str | Path) -> list[Path]:
         images = [save(distributions_figure(table, spec, kpi), f"distribution-{kpi}")]
         if not diffs.empty and (diffs["kpi"] == kpi).any():
             images.append(save(forest_figure(diffs, kpi), f"difference-{kpi}"))
-        rows = summary[summary["kpi"] == kpi].drop(columns=["kpi"])
-        sections.append((f"{describe(kpi).label}", _markdown_table(rows), images))
+        rows = shown_summary(summary[summary["kpi"] == kpi].drop(columns=["kpi"]))
+        text = _markdown_table(rows)
+        if not diffs.empty and (diffs["kpi"] == kpi).any():
+            text += "\n\nPaired differences against the baseline (same replications):\n\n" + \
+                _markdown_table(shown_differences(diffs[diffs["kpi"] == kpi].drop(
+                    columns=["kpi"])))
+        if (summary.loc[summary["kpi"] == kpi, "n_inf"] > 0).any():
+            text += ("\n\n+inf (" + never_text() + ") in some runs: a mean over them is not "
+                     "a number; read the median (p50), the quantiles and the probability of "
+                     "meeting the target. In the CSV tables +inf is written `inf`.")
+        sections.append((f"{describe(kpi).label}", text, images))
     if not costs.empty and "deaths_averted" in costs.columns:
         sections.append(("Cost-effectiveness", _markdown_table(costs),
                          [save(frontier_figure(costs), "frontier")]))

@@ -45,12 +45,25 @@ def kpi_summary(results: Sequence[ReplicationResult], low: float = 0.05,
 
 
 def _nanquantile(values: np.ndarray, q: float) -> np.ndarray:
-    """Column quantiles ignoring NaN, where +/-inf (e.g. "never within the horizon") is a value
-    like any other rather than poisoning the interpolation into NaN."""
-    huge = np.finfo(float).max / 4
-    finite = np.where(np.isinf(values), np.sign(values) * huge, values)
-    result = np.nanquantile(finite, q, axis=0)
-    return np.where(np.abs(result) >= huge / 2, np.sign(result) * np.inf, result)
+    """Column quantiles ignoring NaN by linear interpolation (numpy's default), where +/-inf
+    (e.g. "never within the horizon") is a value like any other: an interpolation that touches
+    an infinite value is that infinity (a stand-in "huge" number gave finite nonsense such as
+    4.5e306 between a finite value and inf)."""
+    out = np.full(values.shape[1], np.nan)
+    for j in range(values.shape[1]):
+        column = np.sort(values[~np.isnan(values[:, j]), j])
+        if column.size == 0:
+            continue
+        h = (column.size - 1) * q
+        lo, hi, frac = int(np.floor(h)), int(np.ceil(h)), h - np.floor(h)
+        a, b = column[lo], column[hi]
+        if frac == 0 or np.isinf(a):
+            out[j] = a
+        elif np.isinf(b):
+            out[j] = b
+        else:
+            out[j] = a + (b - a) * frac
+    return out
 
 
 def timeseries_frame(results: Sequence[ReplicationResult]) -> pd.DataFrame:

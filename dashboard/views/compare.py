@@ -69,21 +69,25 @@ kpi = st.selectbox(tr("rank_by", lang), choices, format_func=lambda k: kpi_label
                    key="rank_by")
 comparison = comparison_service.compare(experiment, kpi)
 
-st.markdown(f"#### {tr('ranking', lang)}")
+heading = "ranking_median" if comparison_service.ranked_by_median(comparison) else "ranking"
+st.markdown(f"#### {tr(heading, lang)}")
 st.caption(tr({-1: "lower_better", 1: "higher_better"}.get(comparison.direction, "not_judged"),
               lang))
-st.dataframe(comparison.ranking, hide_index=True, key="ranking_table")
+st.dataframe(comparison_service.shown(comparison.ranking, kpi, lang), hide_index=True,
+             key="ranking_table")
 st.plotly_chart(charts.ranking_figure(comparison.ranking, kpi, lang), key="ranking_chart")
 
 if not comparison.targets.empty:
     st.markdown(f"#### {tr('target_probability', lang)}")
-    st.dataframe(comparison.targets.assign(kpi=comparison.targets["kpi"].map(
-        lambda k: kpi_label(str(k), lang))), hide_index=True, key="target_table")
+    st.dataframe(comparison_service.shown(comparison.targets.assign(
+        kpi=comparison.targets["kpi"].map(lambda k: kpi_label(str(k), lang))), lang=lang),
+        hide_index=True, key="target_table")
     st.plotly_chart(charts.target_figure(comparison.targets, lang), key="target_chart")
 
 if not comparison.costs.empty and "deaths_averted" in comparison.costs.columns:
     st.markdown(f"#### {tr('cost_effectiveness', lang)}")
-    st.dataframe(comparison.costs, hide_index=True, key="cost_table")
+    st.dataframe(comparison_service.shown(comparison.costs, lang=lang), hide_index=True,
+                 key="cost_table")
     st.plotly_chart(charts.frontier_figure(comparison.costs, lang), key="cost_chart")
 
 

@@ -112,6 +112,8 @@ if first:
                 st.metric(kpi_label(card.name, lang, model),
                           format_value(card.mean, card.unit, lang),
                           help=card.target.source if card.target else None)
+                if card.shows_median and card.n > 1:
+                    st.caption(tr("median_shown", lang, k=card.n_never, n=card.n))
                 if card.target is None:
                     st.caption(tr("no_target", lang))
                     continue

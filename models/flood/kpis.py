@@ -20,8 +20,10 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("warning_coverage", "Warning public coverage (warned before water arrives)",
         "灾害预警信息公众覆盖率", "share",
         Target(">", 0.9, "Zhumadian plan 2022, table 1 #11 (> 90 %)"), "higher"),
-    Kpi("warning_lead_time_p50_min", "Effective warning lead time (median)",
-        "有效预警时间（中位数）", "min",
+    # Over everyone at risk; not warned before the water (late or never) = 0 min.
+    Kpi("warning_lead_time_p50_min",
+        "Effective warning lead time, median of all at risk (not warned before water = 0)",
+        "有效预警时间（全部受威胁人口中位数，水到前未获预警计0）", "min",
         Target(">=", 60.0, "Zhejiang plan 2021, goals and §3(二)3 (60 min)"), "higher"),
     Kpi("share_evacuated", "Share of people at risk evacuated", "转移避险人口比例", "share",
         better="higher"),
@@ -35,16 +37,38 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("rescued", "People rescued", "获救人数", "people", better="higher"),
     Kpi("share_rescued", "Share of the trapped rescued", "被困人员获救比例", "share",
         better="higher"),
-    Kpi("rescue_time_p50_min", "Time to rescue, median (call to out of water)",
-        "救援用时（中位数）", "min", better="lower"),
-    Kpi("rescue_time_p90_min", "Time to rescue, 90th percentile", "救援用时（第90百分位）", "min",
-        better="lower"),
-    Kpi("rescue_reach_p90_min", "Time for the first team to reach a call, 90th percentile",
-        "救援力量到达时间（第90百分位）", "min",
-        Target("<=", 60.0, "Zhejiang plan 2021 §3(四)1: land rescue circle, arrival within 1 h"),
+    # Time KPIs of rescue count everyone they are about (issue 15; docs/models/rescue.md): a
+    # call no team reached within the horizon, and a trapped person not brought out (still
+    # waiting, or dead before rescue), counts as never (+inf), so a quantile is +inf when fewer
+    # than that share were reached and no option can improve one by reaching fewer.
+    Kpi("rescue_time_p50_min",
+        "Time to rescue, median of all trapped (call to out of water; not rescued = never)",
+        "救援用时（全部被困人员中位数，未获救计为未在时限内）", "min", better="lower"),
+    Kpi("rescue_time_p90_min",
+        "Time to rescue, 90th percentile of all trapped (not rescued = never)",
+        "救援用时（全部被困人员第90百分位，未获救计为未在时限内）", "min", better="lower"),
+    Kpi("rescue_calls", "Calls for rescue", "救援请求数", "count"),
+    Kpi("rescue_calls_never_reached", "Calls no team reached within the horizon",
+        "模拟时段内无救援力量到达的请求数", "count", better="lower"),
+    Kpi("share_calls_reached", "Share of all calls reached by a team within the horizon",
+        "救援力量到达的请求占全部请求比例", "share", better="higher"),
+    Kpi("rescue_reach_p50_min",
+        "Time for the first team to reach a call, median of all calls (not reached = never)",
+        "救援力量到达时间（全部请求中位数，未到达计为未在时限内）", "min", better="lower"),
+    # The plan target "arrival within 1 h" (Zhejiang plan 2021 §3(四)1, land rescue circle)
+    # gives no share of calls; it is carried by the p90 of all calls, <= 60 min, i.e. at least
+    # 90 % of all calls reached within 1 h (the 90 % is an assumption, the plan names none).
+    # With the quantile of quantile_with_never (run.py) the two statements are the same, so the
+    # share below carries no second target (one target per indicator in the satisficing count).
+    Kpi("rescue_reach_p90_min",
+        "Time for the first team to reach a call, 90th percentile of all calls "
+        "(not reached = never)",
+        "救援力量到达时间（全部请求第90百分位，未到达计为未在时限内）", "min",
+        Target("<=", 60.0, "Zhejiang plan 2021 §3(四)1: land rescue circle, arrival within 1 h "
+               "(90 % of all calls: assumption)"),
         "lower"),
-    Kpi("rescue_reached_within_1h", "Share of calls reached within 1 h",
-        "1小时内到达的救援请求比例", "share", better="higher"),
+    Kpi("rescue_reached_within_1h", "Share of all calls reached within 1 h (not reached = never)",
+        "1小时内到达的救援请求占全部请求比例", "share", better="higher"),
     DEATHS,
     DEATHS_EXPECTED,
     Kpi("deaths_while_waiting", "Deaths while waiting for rescue (in the deaths)",

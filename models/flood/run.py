@@ -62,7 +62,7 @@ from models.warnings import WARNING_ACTIONS
 from sim.monitors import LevelMonitor
 from sim.runner import ReplicationContext, report_grid
 
-__all__ = ["FloodRun", "build_flood"]
+__all__ = ["FloodRun", "build_flood", "quantile_with_never"]
 
 
 
@@ -517,21 +517,24 @@ class FloodRun:
         before = self.grid[None, :] < self.arrival[:, None]                   # (Z, T)
         warned_before = (cohorts.alerted.sum(axis=1) * before)                # (Z, T)
         lead = (self.arrival[:, None] - self.grid[None, :])
+        # Over everyone at risk: people not warned before their water (warned late or never)
+        # had no effective lead time and count at 0 min, so warning more people late can no
+        # longer raise the median by leaving them out (issue 15, docs/models/rescue.md).
         weights = warned_before[risk].ravel()
-        lead_values = lead[risk].ravel()
+        lead_values = np.append(lead[risk].ravel(), 0.0)
+        lead_weights = np.append(weights, max(0.0, at_risk - float(weights.sum())))
         counts = ledger.counts
         evacuated = counts[risk][:, [State.PUBLIC_SHELTER, State.SELF_ARRANGED]].sum()
         trapped = float(self.trapped_total.sum())
         self._sweep()   # the people still waiting face their risk up to now (the horizon)
         deaths = float(ledger.state_total(State.DEAD))
         waiting = self.waiting_risk
-        reach = self.rescue.reach_times.values
         n_units = len(self.rescue.units)
         return {
             "population": float(total),
             "population_at_risk": at_risk,
             "warning_coverage": _ratio(float(weights.sum()), at_risk),
-            "warning_lead_time_p50_min": _weighted_median(lead_values, weights),
+            "warning_lead_time_p50_min": _weighted_median(lead_values, lead_weights),
             "share_evacuated": _ratio(float(evacuated), at_risk),
             "share_exposed": _ratio(float(self.exposed_total), at_risk),
             "caught_in_transit": float(self.caught_in_transit),
@@ -539,10 +542,7 @@ class FloodRun:
             "share_trapped": _ratio(trapped, at_risk),
             "rescued": float(self.rescue.rescued),
             "share_rescued": _ratio(float(self.rescue.rescued), trapped),
-            "rescue_time_p50_min": float(self.rescue.rescue_times.quantile(0.5)),
-            "rescue_time_p90_min": float(self.rescue.rescue_times.quantile(0.9)),
-            "rescue_reach_p90_min": float(np.quantile(reach, 0.9)) if reach.size else math.nan,
-            "rescue_reached_within_1h": float((reach <= 60).mean()) if reach.size else math.nan,
+            **self._rescue_time_kpis(trapped),
             "deaths": deaths,
             "deaths_expected": self.deaths_expected + (waiting.expected if waiting else 0.0),
             "deaths_while_waiting": float(waiting.deaths) if waiting else 0.0,
@@ -554,6 +554,31 @@ class FloodRun:
             "team_utilisation": (self.rescue.busy.mean(self.sc.horizon) / n_units
                                  if n_units else math.nan),
             **(self.supplies.kpis(self.onset, self.sc.horizon) if self.supplies else {}),
+        }
+
+    def _rescue_time_kpis(self, trapped: float) -> dict[str, float]:
+        """The rescue time KPIs over everyone they are about (docs/models/rescue.md): reach over
+        every call made, a call no team reached within the horizon counting as never (+inf);
+        time to rescue over everyone trapped, the rescued at their time, everyone else (still
+        waiting at the horizon, or dead before a team brought them out) as never (+inf)."""
+        now = self.env.now
+        requests = self.rescue.requests
+        reach = np.array([r.first_reached - r.created if r.first_reached <= now else math.inf
+                          for r in requests], dtype=float)
+        calls = reach.size
+        never = int(np.isinf(reach).sum())
+        times = self.rescue.rescue_times      # one value per person rescued
+        rescued = times.values
+        not_rescued = max(0.0, trapped - float(times.count))
+        return {
+            "rescue_calls": float(calls),
+            "rescue_calls_never_reached": float(never),
+            "share_calls_reached": _ratio(float(calls - never), float(calls)),
+            "rescue_reached_within_1h": float((reach <= 60.0).mean()) if calls else math.nan,
+            "rescue_reach_p50_min": quantile_with_never(reach, 0.5),
+            "rescue_reach_p90_min": quantile_with_never(reach, 0.9),
+            "rescue_time_p50_min": quantile_with_never(rescued, 0.5, never=not_rescued),
+            "rescue_time_p90_min": quantile_with_never(rescued, 0.9, never=not_rescued),
         }
 
     def series(self) -> Mapping[str, LevelMonitor]:
@@ -602,6 +627,27 @@ class FloodRun:
 
 def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else math.nan
+
+
+def quantile_with_never(values: np.ndarray, q: float, weights: np.ndarray | None = None,
+                        never: float = 0.0) -> float:
+    """The ``q`` quantile of ``values`` (minutes; +inf: never within the horizon) with ``never``
+    more observations at +inf, each value counted ``weights`` times (default once): the smallest
+    value by which at least ``q`` of all observations had happened (the inverse of the empirical
+    distribution, Hyndman & Fan 1996 type 1, as the Kaplan-Meier quantile is read off a
+    survival curve), so +inf when fewer than ``q`` of them happened at all. NaN when there are
+    no observations."""
+    values = np.asarray(values, dtype=float)
+    weights = np.ones(values.size) if weights is None else np.asarray(weights, dtype=float)
+    total = float(weights.sum()) + never
+    if total <= 0:
+        return math.nan
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    # The first value whose cumulative count reaches q of the total (a relative tolerance so
+    # that q x total = 27.000000000000004 still means the 27th of 30).
+    i = int(np.searchsorted(cumulative, q * total * (1 - 1e-12), side="left"))
+    return float(values[order][i]) if i < values.size else math.inf
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:

@@ -186,3 +186,63 @@ def test_out_below_a_file_is_a_one_line_error(invoke, tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     assert blocker.read_text(encoding="utf-8") == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.txt"]  # no staging left
+
+
+# --- "never within the horizon" (+inf) in the table and the CSV files ----------------------------
+
+NO_TEAMS = ("run", "tiny-flood", "--set", "hazard.breaches.0.probability=1.0", "--set",
+            "hazard.breaches.0.at_stage_m=23.0", "--set", "rescue.teams=[]", "--reps", "2",
+            "--no-progress")
+
+
+@pytest.fixture(scope="module")
+def no_teams_run(invoke, tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
+    """tiny-flood with its levee breached and no rescue team: no call is ever reached."""
+    out = tmp_path_factory.mktemp("never") / "run"
+    result = invoke(*NO_TEAMS, "--out", out)
+    assert result.exit_code == 0, result.output
+    return result, out
+
+
+def test_never_is_words_in_the_table_not_inf_nan_or_a_huge_number(no_teams_run) -> None:
+    result, _ = no_teams_run
+    lines = result.stdout.splitlines()
+    label = describe("rescue_reach_p90_min", "flood").label    # rich may wrap it: its start
+    row = next(line for line in lines if label[:55] in line)
+    assert row.count("not within the horizon") == 3, row        # mean, 5 % and 95 %
+    assert "<= 60: met in 0 of 2 runs" in row
+    for line in lines:
+        cells = [c.strip() for c in line.split("│")]
+        assert not {"inf", "-inf", "nan", "never"} & set(cells), line
+        assert "e+30" not in line, line
+
+
+def test_never_is_inf_in_the_csv_files_and_reads_back(no_teams_run) -> None:
+    _, out = no_teams_run
+    text = (out / "kpis.csv").read_text(encoding="utf-8")
+    header, *rows = text.splitlines()
+    column = header.split(",").index("rescue_reach_p90_min")
+    assert [r.split(",")[column] for r in rows] == ["inf", "inf"]   # written as inf
+    kpis = pd.read_csv(out / "kpis.csv")
+    assert (kpis["rescue_reach_p90_min"] == float("inf")).all()
+    assert (kpis["rescue_reached_within_1h"] == 0.0).all()
+    assert (kpis["rescue_calls_never_reached"] == kpis["rescue_calls"]).all()
+    summary = pd.read_csv(out / "kpi_summary.csv").set_index("kpi")
+    assert summary.loc["rescue_reach_p90_min", ["mean", "p5", "p95"]].tolist() == [
+        float("inf")] * 3
+
+
+def test_a_quantile_over_runs_touching_never_is_never_not_a_huge_number() -> None:
+    """kpi_summary's 5-95 % range by linear interpolation: between a finite value and +inf it
+    is +inf (a stand-in huge number used to give 4.5e306); finite columns as numpy has them."""
+    import numpy as np
+
+    from sim.output import _nanquantile
+
+    values = np.array([[1.0, 100.0, np.nan], [2.0, np.inf, np.nan], [3.0, np.inf, 4.0]])
+    low, high = _nanquantile(values, 0.05), _nanquantile(values, 0.95)
+    assert low[0] == pytest.approx(np.quantile([1, 2, 3], 0.05))
+    assert high[0] == pytest.approx(np.quantile([1, 2, 3], 0.95))
+    assert low[1] == np.inf and high[1] == np.inf
+    assert low[2] == high[2] == 4.0
+    assert np.isnan(_nanquantile(np.array([[np.nan]]), 0.5)).all()

@@ -146,11 +146,16 @@ def test_every_string_has_both_languages():
 
 
 @pytest.mark.parametrize(("value", "unit", "text"), [
-    (0.912, "share", "91.2 %"), (1234567.0, "people", "1,234,567"), (math.inf, "h", "not reached"),
+    (0.912, "share", "91.2 %"), (1234567.0, "people", "1,234,567"),
+    (math.inf, "h", "not within the horizon"),
     (math.nan, "min", "—"), (12.34, "min", "12.3 min"),
 ])
 def test_values_read_as_a_leader_reads_them(value, unit, text):
     assert format_value(value, unit) == text
+
+
+def test_never_in_chinese():
+    assert format_value(math.inf, "min", "zh") == "未在时限内"
 
 
 def test_briefing_is_one_self_contained_page(tiny_experiment):
@@ -208,3 +213,87 @@ def test_a_card_without_a_value_has_no_verdict():
                    Target(">=", 60.0), 0)
     assert card.met is None
     assert KpiCard("deaths", "people", 3.0, 1.0, 5.0, 4, Target("<", 5.0), 3).met is True
+
+
+# --- +inf ("not within the horizon") on the cards, in the tables, the chart and the briefing -----
+
+def _no_teams_results(reps: int = 2):
+    """tiny-flood, levee breached, no rescue team: no call is ever reached."""
+    scenario = load_scenario("tiny-flood", {"hazard.breaches.0.probability": 1.0,
+                                            "hazard.breaches.0.at_stage_m": 23.0,
+                                            "rescue.teams": []})
+    return run_replications(build, scenario, reps, 5, scenario.horizon,
+                            report_every=scenario.report_every)
+
+
+def test_cards_and_table_of_a_run_where_no_call_is_reached():
+    from dashboard.service import kpi_table
+
+    cards = {c.name: c for c in kpi_cards(_no_teams_results(), "flood")}
+    p90 = cards["rescue_reach_p90_min"]
+    assert p90.mean == math.inf and p90.n_never == 2 and p90.shows_median
+    assert p90.n_met == 0 and p90.met is False            # never fails "<= 60"
+    within = cards["rescue_reached_within_1h"]
+    assert within.mean == 0.0 and within.n_never == 0 and not within.shows_median
+    assert cards["rescue_calls_never_reached"].mean == cards["rescue_calls"].mean > 0
+    for lang, never in (("en", "not within the horizon"), ("zh", "未在时限内")):
+        table = kpi_table(list(cards.values()), lang, "flood").set_index("kpi")
+        assert never in table.loc["rescue_reach_p90_min"].tolist()
+        assert table.loc["rescue_reached_within_1h"].iloc[2] == "0.0 %"
+        text = table.astype(str).to_numpy().ravel().tolist()
+        assert not {"inf", "nan", "NaN", "None", ""} & set(text), lang
+
+
+def _reach_experiment():
+    import pandas as pd
+
+    from dashboard.comparison import Experiment
+    from experiments.spec import ExperimentSpec
+
+    inf = math.inf
+    table = pd.DataFrame({
+        "option": ["baseline"] * 4 + ["boats"] * 4, "option_index": [0] * 4 + [1] * 4,
+        "replication": list(range(4)) * 2,
+        "rescue_reach_p90_min": [90, inf, inf, 55, 50, 60, inf, 45],
+        "deaths": [10.0, 12, 11, 9, 8, 9, 10, 8]})
+    spec = ExperimentSpec.model_validate({
+        "schema_version": 1, "name": "reach", "base": "tiny-flood", "replications": 4,
+        "options": [{"name": "baseline"}, {"name": "boats", "cost_capital_cny": 2e6}],
+        "outcomes": [{"kpi": "rescue_reach_p90_min"}, {"kpi": "deaths"}]})
+    return Experiment("reach", spec, {"base_scenario": {"name": "tiny-flood"}}, table)
+
+
+def test_comparison_ranks_by_the_median_when_a_run_was_never_and_shows_words():
+    from dashboard.charts import ranking_figure
+    from dashboard.comparison import ranked_by_median, shown
+
+    experiment = _reach_experiment()
+    comparison = compare(experiment, "rescue_reach_p90_min")
+    assert ranked_by_median(comparison)
+    # Medians: boats 55 (45 50 60 inf), baseline inf (55 90 inf inf): boats first.
+    assert comparison.ranking["option"].tolist() == ["boats", "baseline"]
+    ranking = shown(comparison.ranking, "rescue_reach_p90_min")
+    assert ranking["mean"].tolist() == ["no mean: 1 of 4 runs not within the horizon",
+                                        "no mean: 2 of 4 runs not within the horizon"]
+    assert ranking["p50"].tolist()[1] == "not within the horizon"
+    differences = shown(comparison.differences, "rescue_reach_p90_min", "zh")
+    assert differences["mean_diff"].iloc[0] == "无均值：4 对中 1 对有一方未在时限内"
+    for frame in (ranking, differences, shown(comparison.targets), shown(comparison.costs)):
+        cells = frame.astype(str).to_numpy().ravel().tolist()
+        assert not {"inf", "-inf", "nan", "NaN", ""} & set(cells), frame
+    # The chart draws medians, and names the option whose median is never.
+    figure = ranking_figure(comparison.ranking, "rescue_reach_p90_min")
+    assert "baseline" in figure.layout.title.text
+    assert figure.data[0].error_x.array is None
+    # Deaths (no never): ranked by the mean, as before.
+    assert not ranked_by_median(compare(experiment, "deaths"))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_briefing_says_never_in_words(lang):
+    experiment = _reach_experiment()
+    page = briefing_html(experiment, compare(experiment, "rescue_reach_p90_min"), lang)
+    never = "not within the horizon" if lang == "en" else "未在时限内"
+    assert never in page
+    cells = [c.split("<")[0] for c in page.split("<td>")[1:]]
+    assert not {"inf", "-inf", "nan", ""} & set(cells)

@@ -250,6 +250,51 @@ def test_one_infinite_side_makes_the_mean_difference_infinite(spec: ExperimentSp
     assert hours["share_worse"] == 0.5  # inf > 8 counts as worse
 
 
+def reach_table() -> tuple[pd.DataFrame, ExperimentSpec]:
+    """The honest reach p90 (catalogue target <= 60 min; +inf: more than a tenth of all calls
+    never reached) over 5 replications:
+
+        replication     0     1     2     3     4
+        baseline       90   inf   inf    55   inf
+        boats          50    60   inf    45   120     diff -40 -inf (both inf) -10 -inf
+    """
+    table = pd.DataFrame({
+        "option": ["baseline"] * 5 + ["boats"] * 5, "option_index": [0] * 5 + [1] * 5,
+        "replication": list(range(5)) * 2,
+        "rescue_reach_p90_min": [90, INF, INF, 55, INF, 50, 60, INF, 45, 120]})
+    spec = make_spec(replications=5, outcomes=[{"kpi": "rescue_reach_p90_min"}])
+    return table, spec
+
+
+def test_a_censored_reach_kpi_summary_median_and_never_count() -> None:
+    table, spec = reach_table()
+    summary = kpi_summary(table, spec)
+    base = row(summary, option="baseline", kpi="rescue_reach_p90_min")
+    assert base["n"] == 5 and base["n_inf"] == 3
+    assert base["mean"] == INF and math.isnan(base["sd"]) and math.isnan(base["ci_low"])
+    assert base["p50"] == INF                    # sorted 55 90 inf inf inf: the middle is never
+    assert base["p5"] == pytest.approx(55 + 0.2 * 35)
+    boats = row(summary, option="boats", kpi="rescue_reach_p90_min")
+    assert boats["n_inf"] == 1 and boats["p50"] == 60.0
+
+
+def test_never_fails_the_1h_target_and_pairs_with_one_never_are_counted() -> None:
+    table, spec = reach_table()
+    probabilities = target_probabilities(table, spec)
+    base = row(probabilities, option="baseline", kpi="rescue_reach_p90_min")
+    boats = row(probabilities, option="boats", kpi="rescue_reach_p90_min")
+    assert base["target"] == "<= 60"             # the catalogue's (Zhejiang 2021 §3(四)1)
+    assert (base["n_met"], base["n"]) == (1, 5)  # 55 only: inf fails "<= 60"
+    assert (boats["n_met"], boats["n"]) == (3, 5)
+    diffs = row(paired_differences(table, spec), option="boats", kpi="rescue_reach_p90_min")
+    assert diffs["n_undetermined"] == 1          # replication 2: never on both sides
+    assert diffs["n_one_never"] == 2             # replications 1 and 4: -inf
+    assert diffs["mean_diff"] == -INF and math.isnan(diffs["ci_low"])
+    assert diffs["share_better"] == pytest.approx(4 / 5) and diffs["share_worse"] == 0
+    robust = row(robustness(table, spec), option="baseline", kpi="rescue_reach_p90_min")
+    assert robust["max_regret"] == INF and robust["satisficing"] == pytest.approx(1 / 5)
+
+
 def test_a_named_baseline_is_the_reference(table: pd.DataFrame) -> None:
     diffs = paired_differences(table, make_spec(baseline="boats"))
     assert set(diffs["option"]) == {"baseline"}

@@ -60,3 +60,41 @@ def test_report_of_a_folder_without_results_is_a_one_line_error(tmp_path: Path) 
     assert result.exit_code == 2
     assert "no manifest.json" in result.output
     assert "Traceback" not in result.output
+
+
+# --- +inf ("never within the horizon") in the report's tables --------------------------------
+
+def _reach():
+    import pandas as pd
+
+    from experiments.analysis import kpi_summary, paired_differences
+    from experiments.spec import ExperimentSpec
+
+    inf = float("inf")
+    table = pd.DataFrame({
+        "option": ["baseline"] * 4 + ["boats"] * 4, "option_index": [0] * 4 + [1] * 4,
+        "replication": list(range(4)) * 2,
+        "rescue_reach_p90_min": [90, inf, inf, 55, 50, 60, inf, 45]})
+    spec = ExperimentSpec.model_validate({
+        "schema_version": 1, "name": "reach", "base": "tiny-flood", "replications": 4,
+        "options": [{"name": "baseline"}, {"name": "boats"}],
+        "outcomes": [{"kpi": "rescue_reach_p90_min"}]})
+    return kpi_summary(table, spec), paired_differences(table, spec)
+
+
+def test_a_mean_with_never_is_words_and_never_is_never_inf_or_nan() -> None:
+    from experiments.report import _markdown_table, shown_differences, shown_summary
+
+    summary, diffs = _reach()
+    text = _markdown_table(shown_summary(summary))
+    assert "no mean: 2 of 4 runs not within the horizon" in text          # baseline
+    assert "no mean: 1 of 4 runs not within the horizon" in text          # boats
+    assert "not within the horizon" in text                               # p95 = +inf
+    diff_text = _markdown_table(shown_differences(diffs))
+    assert "no mean: 1 of 4 pairs not within the horizon on one side" in diff_text
+    for table in (text, diff_text):
+        cells = [c.strip() for line in table.splitlines() for c in line.split("|")]
+        assert not any(c in ("inf", "-inf", "nan", "NaN") for c in cells), table
+    # A finite mean is still a number.
+    finite = summary.assign(n_inf=0, mean=57.5)
+    assert "57.5" in _markdown_table(shown_summary(finite))

@@ -401,9 +401,19 @@ def test_one_more_rescue_team_does_not_slow_rescue(rescue_pairs, kpi):
     assert all(k["trapped"] > 0 for k in without)
     a = np.array([k[kpi] for k in without])
     b = np.array([k[kpi] for k in with_more])
-    assert np.isfinite(a).all() and np.isfinite(b).all()
-    d = b - a
-    assert b.mean() <= a.mean() + 2 * paired_se(d), (a.round(1), b.round(1))
+    # Over all trapped (issue 15): +inf when too few were rescued within the horizon. More teams
+    # never turn a finite time into never; the pairs finite on both sides are compared by mean.
+    assert not (np.isnan(a).any() or np.isnan(b).any())
+    assert not (np.isinf(b) & np.isfinite(a)).any(), (a.round(1), b.round(1))
+    both = np.isfinite(a) & np.isfinite(b)
+    if both.sum() >= 2:
+        d = b[both] - a[both]
+        assert b[both].mean() <= a[both].mean() + 2 * paired_se(d), (a.round(1), b.round(1))
+    # Where the quantile is never on both sides, the share rescued says who got out.
+    share_a = np.array([k["share_rescued"] for k in without])
+    share_b = np.array([k["share_rescued"] for k in with_more])
+    d = share_b - share_a
+    assert share_b.mean() >= share_a.mean() - 2 * paired_se(d), (share_a, share_b)
 
 
 def raised_reach(scenario: FloodScenario, step: float = 0.1) -> FloodScenario:
@@ -612,7 +622,12 @@ def test_zhumadian_replication_runs_with_finite_kpis(zhumadian):
     assert k["population_at_risk"] > 0 and k["trapped"] > 0 and k["rescued"] > 0
     assert k["shelter_peak_occupancy"] > 0
     not_finite = [name for name, value in k.items() if not math.isfinite(value)]
-    assert not_finite == []
+    # The rescue time KPIs over all calls and all trapped may be never (+inf, issue 15): when
+    # more than a tenth (half) of the calls are not reached within the horizon.
+    may_be_never = {"rescue_reach_p50_min", "rescue_reach_p90_min", "rescue_time_p50_min",
+                    "rescue_time_p90_min"}
+    assert [name for name in not_finite if not (name in may_be_never and k[name] == math.inf)] \
+        == []
     for name in ("warning_coverage", "share_evacuated", "share_exposed", "share_trapped",
                  "share_rescued", "rescue_reached_within_1h", "team_utilisation"):
         assert 0.0 <= k[name] <= 1.0, name
