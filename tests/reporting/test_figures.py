@@ -117,7 +117,8 @@ def test_a_chemical_run_gets_a_timeline_and_a_map_by_peak_concentration() -> Non
     figures = figures_for(scenario, results)
     assert list(figures) == ["timeline.png", "map.png"]
     assert list(panels(figures["timeline.png"])) == ["Warning spread",
-                                                     "Casualties: ambulances and hospitals"]
+                                                     "Casualties: ambulances and hospitals",
+                                                     "Casualties who died, by where"]
     fig = figures["map.png"]
     assert "Peak outdoor concentration by zone" in fig._suptitle.get_text()
     ax = next(ax for ax in fig.axes if zone_patches_of(ax))
