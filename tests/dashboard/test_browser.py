@@ -135,7 +135,7 @@ def test_run_the_tiny_scenario_and_see_kpi_cards_and_the_map(server, page, timin
     _press_run(page, 1)
     metrics = page.get_by_test_id("stMetric")
     metrics.first.wait_for()
-    assert metrics.count() == 8   # the flood spec's 6 headline indicators, 2 more targets
+    assert metrics.count() == 10  # the flood spec's 8 headline indicators, 2 more targets
     assert page.get_by_text("Warning public coverage").first.is_visible()
     page.locator(".js-plotly-plot").nth(1).wait_for()   # the map and a timeline drawn
     assert page.get_by_text("Map", exact=True).is_visible()
