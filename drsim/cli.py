@@ -288,11 +288,18 @@ def dashboard(
     browser: Annotated[bool, typer.Option(help="Open a browser tab.")] = True,
 ) -> None:
     """Open the leaders' dashboard (Streamlit) in a browser."""
+    import os
     import subprocess
 
     from dashboard import server_command
 
     command = server_command(port, address, headless=not browser)
+    if hasattr(os, "execv"):
+        # Become the server (same pid): a SIGTERM to `drsim dashboard` (a service manager, a
+        # test's terminate()) then stops the server itself instead of orphaning a child.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(command[0], command)
     try:
         raise typer.Exit(subprocess.call(command))
     except KeyboardInterrupt:

@@ -278,3 +278,6 @@ def test_drsim_dashboard_command_serves_the_app(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=15)
+    # Stopping `drsim dashboard` stops the server (no orphaned child left serving the port).
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
