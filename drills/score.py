@@ -83,35 +83,14 @@ RULES = {
            "rounded down."],
 }
 
-# The fallback of direction() where the model's catalogue gives no direction: the KPIs the name
-# heuristic of experiments/analysis.py gets wrong for a drill — harm and load are lower-better;
-# context figures (sizes, utilisations, where supplies came from, counterfactuals) are not
-# judged at all (0).
-LOWER_BETTER = {"people_in_aegl2_zone", "people_in_aegl3_zone", "person_minutes_above_aegl2",
-                "injured_needing_hospital", "hospital_peak_load", "casualties_not_admitted",
-                "evacuees_cut_off"}
-NOT_JUDGED = {"population", "population_at_risk", "shelter_peak_occupancy", "team_utilisation",
-              "truck_utilisation", "share_from_physical", "share_from_agreement",
-              "share_from_donation", "ambulance_utilisation", "road_links_closed",
-              "cordon_minutes", "deaths_expected_if_all_shelter",
-              "deaths_expected_if_all_evacuate", "customers_served", "utilisation"}
-
-
 def direction(kpi: str, model: ModelSpec | None = None) -> int:
-    """+1 if higher is better, -1 if lower is, 0 for context figures not judged: the model's
-    KPI catalogue says (``Kpi.better`` of ``model.kpis``); where it does not (``better`` None,
-    or no entry), the drill's table above and then the name heuristic of
-    experiments/analysis.py decide, as they did before the catalogue had directions."""
+    """+1 if higher is better, -1 if lower is, 0 for context figures not judged: the drilled
+    model's catalogue says (``Kpi.better`` of ``model.kpis``); where it gives none, the
+    registered catalogues and then the name heuristic do (:func:`better_direction`, the rule
+    experiments use)."""
     entry = model.kpi(kpi) if model is not None else None
-    better = entry.better if entry is not None else None
-    if better == "higher":
-        return 1
-    if better == "lower":
-        return -1
-    if kpi in NOT_JUDGED:
-        return 0
-    if kpi in LOWER_BETTER:
-        return -1
+    if entry is not None and entry.better is not None:
+        return 1 if entry.better == "higher" else -1
     return better_direction(kpi)
 
 
