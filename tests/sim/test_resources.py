@@ -214,6 +214,7 @@ def test_monitors_match_simpys_state_whatever_the_requests_and_cancellations(
 
     assert all(level == waiting for level, waiting, _ in checks)
     assert all(busy <= capacity for _, _, busy in checks)
-    assert res.waits.values.tolist() == pytest.approx(granted)
+    # The same waits; grants in one instant may resume their clients in another order.
+    assert sorted(res.waits.values.tolist()) == pytest.approx(sorted(granted))
     assert res.in_use.current == res.count == 0
     assert res.queue_length.current == len(res.put_queue) == 0
