@@ -27,11 +27,10 @@ from pydantic import Field
 
 # The road network moved to models.response.roads (both hazard models drive on it); these names
 # stay importable from here for the layers above.
-from models.response.roads import RoadLink, RoadNetwork, RoadNode, RoadsSection
 from models.zones import Share
 from sim.config import StrictModel
 
-__all__ = ["EvacuationSection", "RoadLink", "RoadNetwork", "RoadNode", "RoadsSection"]
+__all__ = ["EvacuationSection"]
 
 
 class EvacuationSection(StrictModel):

@@ -31,11 +31,10 @@ from typing import Literal
 from pydantic import Field
 
 # Road link ids are the road network's (models.response.roads); importable from here too.
-from models.response.roads import link_key
 from sim.config import StrictModel
 from sim.units import Duration
 
-__all__ = ["ACTIONS", "Action", "Order", "OrdersSection", "check_orders", "link_key"]
+__all__ = ["ACTIONS", "Action", "Order", "OrdersSection", "check_orders"]
 
 Action = Literal["warn", "evacuate", "shelter_in_place", "open_shelter", "mobilize_team",
                  "request_team", "release_supplies", "activate_agreement", "close_road",

@@ -30,8 +30,7 @@ from drills.compose import Composer
 from drills.names import Names
 from drills.packet import Inject, TimelineEvent
 from models.geo import haversine_km
-from models.orders import link_key
-from models.response.roads import link_ids
+from models.response.roads import link_ids, link_key
 from sim.runner import ReplicationContext
 from sim.trace import Trace
 

@@ -38,12 +38,12 @@ import simpy
 import tomli_w
 from testkit import run_kept, same_kpis
 
-from models.evacuation import RoadNetwork
 from models.flood import FloodRun, FloodScenario
 from models.loading import bundled_path, load_scenario
 from models.orders import OrdersSection
 from models.population import State
 from models.rescue import RescueRequest, RescueSection, RescueService, TeamSpec
+from models.response.roads import RoadNetwork
 from models.zones import Zone
 from sim.config import ConfigError, canonical_hash
 from sim.runner import ReplicationResult

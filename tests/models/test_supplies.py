@@ -39,9 +39,9 @@ from typer.testing import CliRunner
 
 from drsim.cli import app
 from models.catalog import build
-from models.evacuation import RoadLink, RoadNetwork, RoadNode, RoadsSection
 from models.geo import EARTH_RADIUS_KM
 from models.loading import bundled_path, load_scenario
+from models.response.roads import RoadLink, RoadNetwork, RoadNode, RoadsSection
 from models.supplies import (
     Agreement,
     Depot,
