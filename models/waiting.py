@@ -277,13 +277,16 @@ SMALL_N = 200   # up to this many people, a draw by inversion; above, NumPy's bi
 
 
 def _binomial(n: int, p: float, u: float) -> int:
-    """A Binomial(n, p) draw by inversion of the uniform ``u`` (exact for n <= SMALL_N, where
-    (1-p)^n cannot underflow to zero for a probability below 1)."""
+    """A Binomial(n, p) draw by inversion of the uniform ``u`` (n <= SMALL_N). Where P(0) =
+    (1-p)^n underflows to zero (p near 1), by symmetry: n minus a Binomial(n, 1-p) draw at
+    1-u (the same quantile up to a CDF step that u equals)."""
     if n <= 0 or p <= 0.0:
         return 0
     if p >= 1.0:
         return n
     prob = math.exp(n * math.log1p(-p))     # P(0): most draws stop here
+    if prob == 0.0:
+        return n - _binomial(n, 1.0 - p, 1.0 - u)
     cumulative, k, ratio = prob, 0, p / (1.0 - p)
     while u > cumulative and k < n:
         prob *= (n - k) / (k + 1) * ratio
